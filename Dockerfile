@@ -1,0 +1,23 @@
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /app
+
+# curl is what pycurl (kombu's SQS transport) links against; the manylinux wheel brings its own copy.
+RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
+
+COPY pyproject.toml README.md ./
+COPY stocktool ./stocktool
+COPY conversations ./conversations
+COPY knowledge ./knowledge
+COPY analysis ./analysis
+COPY monitoring ./monitoring
+RUN pip install .
+
+COPY . .
+RUN useradd --create-home --uid 1000 app && mkdir -p /data && chown app /data \
+    && DEBUG=true python manage.py collectstatic --noinput
+USER app
+
+EXPOSE 8000
+CMD ["uvicorn", "stocktool.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--lifespan", "off"]

@@ -1,0 +1,54 @@
+# StockTool: `make run` runs the whole app on the embedded AWS emulator; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export PATH := $(abspath $(BIN)):$(PATH)
+
+# The embedded emulator runs unless AWS_ENDPOINT_URL points elsewhere (LocalStack, real AWS).
+EMULATED := $(filter-out false,$(if $(strip $(AWS_ENDPOINT_URL)),$(filter http://127.0.0.1:4566 http://localhost:4566,$(AWS_ENDPOINT_URL)),$(or $(USE_LOCALSTACK),true)))
+PROCESSES := $(if $(EMULATED),emulator web worker,web worker)
+
+.PHONY: run test install install-test emulator bootstrap lint bench clean help
+
+help:
+	@echo "make run    start emulator, resources, migrations, demo user, web (:8000) and worker"
+	@echo "make test   install test dependencies and run the whole suite"
+	@echo "make bench  run the benchmarks in benchmarks/ against a fresh embedded emulator"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-local: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[local]"
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+	@touch $@ $(VENV)/.installed-local
+
+install: $(VENV)/.installed-local
+install-test: $(VENV)/.installed-test
+
+run: install
+	@echo "Starting: $(PROCESSES) (Ctrl-C stops them all)"
+	DEBUG=$${DEBUG:-true} $(BIN)/honcho start $(PROCESSES)
+
+test: install-test
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install-test
+	$(BIN)/python benchmarks/run_all.py
+
+emulator: install
+	$(BIN)/python manage.py emulator
+
+bootstrap: install
+	$(BIN)/python manage.py bootstrap_aws
+
+lint: install-test
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

@@ -1,0 +1,40 @@
+"""Shared fixtures: the AWS endpoint every integration test talks to over HTTP.
+
+Unless AWS_ENDPOINT_URL is set (LocalStack, real AWS), a session fixture starts the embedded moto server on
+the free port that the test settings picked, and bootstraps this run's resources (names carry a per-run
+prefix). If the emulator cannot start, the run fails; nothing is skipped.
+"""
+
+import pytest
+from django.conf import settings
+
+
+@pytest.fixture(scope="session")
+def aws_endpoint(tmp_path_factory):
+    from stocktool.aws.emulator import Emulator
+
+    port = getattr(settings, "EMBEDDED_EMULATOR_PORT", None)
+    if port is None:
+        yield settings.AWS_ENDPOINT_URL
+        return
+    log = tmp_path_factory.mktemp("emulator") / "moto.log"
+    server = Emulator(port, log_path=str(log))
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def aws_resources(aws_endpoint):
+    """Create this run's AWS resources once; return the bootstrap steps."""
+    from stocktool.aws.bootstrap import bootstrap
+
+    return bootstrap()
+
+
+@pytest.fixture
+def aws(aws_resources):
+    """Use in any test that talks to AWS."""
+    return aws_resources

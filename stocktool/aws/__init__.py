@@ -1,0 +1,50 @@
+"""The AWS layer: the only package that touches boto3. Apps call these factories."""
+
+from django.conf import settings
+
+from .errors import AWSError, AWSUnavailable
+
+
+def get_s3_service():
+    from .s3 import S3Service
+
+    return S3Service(settings.S3_BUCKET_NAME)
+
+
+def get_dynamodb_service(kind: str = "conversation"):
+    from .dynamodb import ConversationStore, StockCache
+
+    if kind in ("conversation", "conversations"):
+        return ConversationStore(settings.DYNAMODB_TABLE_CONVERSATIONS)
+    if kind == "cache":
+        return StockCache(settings.DYNAMODB_TABLE_CACHE)
+    raise ValueError(f"unknown DynamoDB service {kind!r} (use 'conversation' or 'cache')")
+
+
+def get_sqs_service():
+    from .sqs import SQSService
+
+    return SQSService(settings.SQS_QUEUE_ANALYSIS, settings.SQS_QUEUE_ANALYSIS_DLQ)
+
+
+def get_sns_service():
+    from .sns import SNSService
+
+    return SNSService(settings.SNS_TOPIC_NOTIFICATIONS)
+
+
+def get_cloudwatch_service():
+    from .cloudwatch import CloudWatchService
+
+    return CloudWatchService(settings.CLOUDWATCH_NAMESPACE)
+
+
+__all__ = [
+    "AWSError",
+    "AWSUnavailable",
+    "get_cloudwatch_service",
+    "get_dynamodb_service",
+    "get_s3_service",
+    "get_sns_service",
+    "get_sqs_service",
+]

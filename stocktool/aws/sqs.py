@@ -1,0 +1,108 @@
+"""SQS: the analysis queue (Celery's broker) and its dead-letter queue."""
+
+import json
+import logging
+from collections.abc import Callable
+from functools import lru_cache
+
+from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
+
+from .errors import is_not_found, translate
+from .session import client
+
+logger = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=32)
+def _queue_url(endpoint: str | None, name: str) -> str:
+    return client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
+
+
+def queue_url(name: str) -> str:
+    """Return the URL of queue ``name`` (cached; the queue must exist: `bootstrap_aws` creates it)."""
+    try:
+        return _queue_url(settings.AWS_ENDPOINT_URL, name)
+    except (ClientError, BotoCoreError) as exc:
+        raise translate(exc, f"queue {name}") from exc
+
+
+class SQSService:
+    def __init__(self, queue_name: str, dlq_name: str):
+        self.queue_name, self.dlq_name = queue_name, dlq_name
+
+    @property
+    def queue_url(self) -> str:
+        return queue_url(self.queue_name)
+
+    @property
+    def dlq_url(self) -> str:
+        return queue_url(self.dlq_name)
+
+    def send_message(self, body: dict, message_attributes: dict | None = None, delay_seconds: int = 0) -> str:
+        """Send ``body`` as JSON; string attributes ride along as SQS message attributes."""
+        attrs = {
+            str(k): {"DataType": "String", "StringValue": str(v)} for k, v in (message_attributes or {}).items()
+        }
+        try:
+            resp = client("sqs").send_message(
+                QueueUrl=self.queue_url,
+                MessageBody=json.dumps(body, default=str),
+                MessageAttributes=attrs,
+                DelaySeconds=delay_seconds,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, f"send to {self.queue_name}") from exc
+        return resp["MessageId"]
+
+    def receive(self, *, max_messages: int = 10, wait_seconds: int = 0, dead_letter: bool = False) -> list[dict]:
+        resp = client("sqs").receive_message(
+            QueueUrl=self.dlq_url if dead_letter else self.queue_url,
+            MaxNumberOfMessages=max(1, min(max_messages, 10)),
+            WaitTimeSeconds=wait_seconds,
+            MessageAttributeNames=["All"],
+            AttributeNames=["All"],
+        )
+        return resp.get("Messages", [])
+
+    def process_messages(self, handler: Callable[[dict], object], max_messages: int = 10, wait_seconds: int = 0) -> dict:
+        """Hand each message's decoded body to ``handler``; delete only those it handled."""
+        stats = {"received": 0, "processed": 0, "failed": 0}
+        messages = self.receive(max_messages=max_messages, wait_seconds=wait_seconds)
+        done = []
+        for msg in messages:
+            stats["received"] += 1
+            try:
+                handler(json.loads(msg["Body"]))
+            except Exception:
+                logger.exception("message %s failed; left for redelivery", msg["MessageId"])
+                stats["failed"] += 1
+            else:
+                stats["processed"] += 1
+                done.append({"Id": str(len(done)), "ReceiptHandle": msg["ReceiptHandle"]})
+        if done:
+            client("sqs").delete_message_batch(QueueUrl=self.queue_url, Entries=done)
+        return stats
+
+    def depth(self, *, dead_letter: bool = False) -> int:
+        """Approximate number of visible messages in the queue (or its dead-letter queue)."""
+        url = self.dlq_url if dead_letter else self.queue_url
+        attrs = client("sqs").get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        return int(attrs.get("ApproximateNumberOfMessages", 0))
+
+    def ping(self, purpose: str = "probe") -> None:
+        client("sqs", purpose=purpose).get_queue_attributes(
+            QueueUrl=self.queue_url, AttributeNames=["QueueArn"]
+        )
+
+
+def exists(name: str) -> bool:
+    try:
+        client("sqs").get_queue_url(QueueName=name)
+    except ClientError as exc:
+        if is_not_found(exc):
+            return False
+        raise
+    return True

@@ -1,0 +1,238 @@
+"""StockTool settings: every environment differs by environment variables only (see .env.example)."""
+
+from urllib.parse import quote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .env import BASE_DIR, env, env_bool, env_int, env_str, env_url
+
+# --- Core -------------------------------------------------------------------------------------------------
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+    SECRET_KEY = "insecure-dev-only-key-do-not-use-in-production"
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "rest_framework",
+    "drf_spectacular",
+    "storages",
+    "stocktool",
+    "monitoring",
+    "knowledge",
+    "analysis",
+    "conversations",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "stocktool.urls"
+WSGI_APPLICATION = "stocktool.wsgi.application"
+ASGI_APPLICATION = "stocktool.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "admin:login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
+MEDIA_ROOT = BASE_DIR / "media"
+MEDIA_URL = "media/"
+
+# Security by default; the local `make run` sets DEBUG=true and plain http.
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+
+# --- AWS --------------------------------------------------------------------------------------------------
+# USE_LOCALSTACK=true (the default) talks to a local emulator: the embedded moto server that `make run`
+# starts, or LocalStack. AWS_ENDPOINT_URL (the SDK's own name) overrides the address; with
+# USE_LOCALSTACK=false and no endpoint the SDK goes to real AWS.
+USE_LOCALSTACK = env_bool("USE_LOCALSTACK", True)
+EMBEDDED_EMULATOR_URL = "http://127.0.0.1:4566"
+AWS_ENDPOINT_URL = env_url("AWS_ENDPOINT_URL") or (EMBEDDED_EMULATOR_URL if USE_LOCALSTACK else None)
+AWS_DEFAULT_REGION = env_str("AWS_DEFAULT_REGION", "us-east-1")
+# Emulators accept any key; real AWS takes credentials from the SDK's chain (role, profile) when unset.
+_emulated = AWS_ENDPOINT_URL is not None
+AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="test" if _emulated else "") or None
+AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="test" if _emulated else "") or None
+AWS_CONNECT_TIMEOUT = env_int("AWS_CONNECT_TIMEOUT", 2, minimum=1)
+AWS_READ_TIMEOUT = env_int("AWS_READ_TIMEOUT", 10, minimum=1)
+AWS_MAX_ATTEMPTS = env_int("AWS_MAX_ATTEMPTS", 3, minimum=1, maximum=10)
+AWS_MAX_POOL_CONNECTIONS = env_int("AWS_MAX_POOL_CONNECTIONS", 20, minimum=1)
+
+S3_ENABLED = env_bool("S3_ENABLED", True)
+DYNAMODB_ENABLED = env_bool("DYNAMODB_ENABLED", True)
+SQS_ENABLED = env_bool("SQS_ENABLED", True)
+SNS_ENABLED = env_bool("SNS_ENABLED", True)
+CLOUDWATCH_ENABLED = env_bool("CLOUDWATCH_ENABLED", True)
+
+S3_BUCKET_NAME = env_str("S3_BUCKET_NAME", "stocktool-knowledge")
+DYNAMODB_TABLE_CONVERSATIONS = env_str("DYNAMODB_TABLE_CONVERSATIONS", "stocktool-conversations")
+DYNAMODB_TABLE_CACHE = env_str("DYNAMODB_TABLE_CACHE", "stocktool-stock-cache")
+DYNAMODB_TABLE_DJANGO_CACHE = env_str("DYNAMODB_TABLE_DJANGO_CACHE", "stocktool-django-cache")
+SQS_QUEUE_ANALYSIS = env_str("SQS_QUEUE_ANALYSIS", "stocktool-analysis-queue")
+SQS_QUEUE_ANALYSIS_DLQ = env_str("SQS_QUEUE_ANALYSIS_DLQ", "stocktool-analysis-dlq")
+SQS_QUEUE_ANALYSIS_URL = env_url("SQS_QUEUE_ANALYSIS_URL")  # optional; looked up by name when unset
+SQS_MAX_RECEIVE_COUNT = env_int("SQS_MAX_RECEIVE_COUNT", 3, minimum=1, maximum=1000)
+SNS_TOPIC_NOTIFICATIONS = env_str("SNS_TOPIC_NOTIFICATIONS", "stocktool-notifications")
+CLOUDWATCH_NAMESPACE = env_str("CLOUDWATCH_NAMESPACE", "StockTool")
+CLOUDWATCH_DASHBOARD = env_str("CLOUDWATCH_DASHBOARD", "stocktool-metrics")
+
+# --- Files: knowledge documents live in the versioned bucket (django-storages) -----------------------------
+if S3_ENABLED:
+    STORAGES = {
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": S3_BUCKET_NAME,
+                "region_name": AWS_DEFAULT_REGION,
+                "endpoint_url": AWS_ENDPOINT_URL,
+                "access_key": AWS_ACCESS_KEY_ID,
+                "secret_key": AWS_SECRET_ACCESS_KEY,
+                # Without these, presigned URLs came out as SigV2 and objects unencrypted.
+                "signature_version": "s3v4",
+                "addressing_style": "path" if AWS_ENDPOINT_URL else "auto",
+                "object_parameters": {"ServerSideEncryption": "AES256"},
+                "file_overwrite": True,  # the bucket is versioned: a same-name upload is a new version
+                "default_acl": None,
+                "querystring_expire": 300,
+            },
+        },
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+else:
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+# --- Cache --------------------------------------------------------------------------------------------------
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "stocktool"}}
+
+# --- Celery on SQS ----------------------------------------------------------------------------------------
+if SQS_ENABLED:
+    if AWS_ENDPOINT_URL:
+        _ep = urlsplit(AWS_ENDPOINT_URL)
+        _creds = f"{quote(AWS_ACCESS_KEY_ID or '', safe='')}:{quote(AWS_SECRET_ACCESS_KEY or '', safe='')}@"
+        CELERY_BROKER_URL = f"sqs://{_creds}{_ep.hostname}:{_ep.port or (443 if _ep.scheme == 'https' else 80)}"
+        _broker_secure = _ep.scheme == "https"
+    else:
+        CELERY_BROKER_URL = "sqs://"  # real AWS; credentials from the SDK's chain
+        _broker_secure = True
+    CELERY_TASK_ALWAYS_EAGER = False
+else:
+    CELERY_BROKER_URL = "memory://"
+    _broker_secure = False
+    CELERY_TASK_ALWAYS_EAGER = True  # the "without AWS" stand-in: tasks run in the caller
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "region": AWS_DEFAULT_REGION,
+    "is_secure": _broker_secure,
+    # Long polling with no client-side pause: an idle worker picks a new task up within milliseconds.
+    "wait_time_seconds": env_int("CELERY_SQS_WAIT_TIME_SECONDS", 10, minimum=0, maximum=20),
+    "polling_interval": 0,
+    "visibility_timeout": 300,
+}
+CELERY_TASK_DEFAULT_QUEUE = SQS_QUEUE_ANALYSIS
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = False  # a failed message stays for the redrive policy (DLQ)
+CELERY_TASK_TIME_LIMIT = 240  # under the 300 s visibility timeout, or SQS delivers the task twice
+CELERY_TASK_SOFT_TIME_LIMIT = 210
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = False  # SQS has no broadcast
+CELERY_WORKER_SEND_TASK_EVENTS = False
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_BACKEND = None  # results go through services into the database
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- Channels, REST ---------------------------------------------------------------------------------------
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {"user": "120/min"},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "StockTool API",
+    "DESCRIPTION": "Financial assistant: chat, analyses, knowledge and monitoring.",
+    "VERSION": "0.1.0",
+}
+
+# --- Demo user created by `make run` ------------------------------------------------------------------------
+DEMO_USERNAME = env_str("DEMO_USERNAME", "demo")
+DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "botocore": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+    },
+}
+
+# The ASGI server serves /static/ itself unless a CDN or proxy does (SERVE_STATIC=false).
+SERVE_STATIC = env_bool("SERVE_STATIC", True)
