@@ -51,3 +51,34 @@ def _predefine_queues(sender, **kwargs):
     else:
         options["predefined_queues"] = PredefinedQueues([settings.SQS_QUEUE_ANALYSIS])
     sender.conf.broker_transport_options = options
+
+
+def _survive_failed_polls() -> None:
+    """Keep the worker alive while SQS is unreachable.
+
+    kombu 5.7.0's async SQS client turns a failed ReceiveMessage (timeout, 5xx, connection refused) into
+    ``[]``, which ``Channel._on_messages_ready`` then calls ``.get`` on: the worker crashes with
+    AttributeError. Treat it as an empty poll, and pause a second so a dead endpoint is not hammered.
+    """
+    import logging
+    import time
+
+    from kombu.transport import SQS
+
+    original = SQS.Channel._on_messages_ready
+    if getattr(original, "_stocktool_patched", False):
+        return
+    log = logging.getLogger("stocktool.celery")
+
+    def _on_messages_ready(self, queue, qname, messages):
+        if isinstance(messages, dict):
+            return original(self, queue, qname, messages)
+        log.warning("SQS poll of %s failed (endpoint unreachable or erroring); retrying in 1 s", qname)
+        time.sleep(1)
+        return 0
+
+    _on_messages_ready._stocktool_patched = True
+    SQS.Channel._on_messages_ready = _on_messages_ready
+
+
+_survive_failed_polls()

@@ -34,19 +34,21 @@ def command(host: str, port: int) -> list[str]:
 class Emulator:
     """A moto server in a child process, for tests and scripts: ``with Emulator(port) as url: ...``."""
 
-    def __init__(self, port: int, host: str = "127.0.0.1", log_path: str | None = None):
-        self.host, self.port, self.log_path = host, port, log_path
+    def __init__(self, port: int, host: str = "127.0.0.1", log_path: str | None = None, quiet: bool = True):
+        self.host, self.port, self.log_path, self.quiet = host, port, log_path, quiet
         self.url = f"http://{host}:{port}"
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30) -> str:
         if port_in_use(self.host, self.port):
             raise EmulatorError(f"port {self.port} on {self.host} is already in use")
-        log = open(self.log_path or os.devnull, "ab")
+        log = None if not self.quiet else open(self.log_path or os.devnull, "ab")
         self.process = subprocess.Popen(
-            command(self.host, self.port), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command(self.host, self.port), stdout=log, stderr=subprocess.STDOUT if log else None,
+            start_new_session=True,
         )
-        log.close()
+        if log:
+            log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -213,6 +213,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "StockTool API",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "DESCRIPTION": "Financial assistant: chat, analyses, knowledge and monitoring.",
     "VERSION": "0.1.0",
 }
