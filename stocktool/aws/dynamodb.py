@@ -4,6 +4,7 @@ DynamoDB's TTL sweep runs late (up to 48 h on AWS, never on moto), so every read
 """
 
 import json
+import random
 import time
 import uuid
 from datetime import UTC, datetime
@@ -13,7 +14,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .bootstrap import TTL_ATTRIBUTE
-from .errors import AWSError, translate
+from .errors import AWSError, error_code, translate
 from .session import client
 
 MAX_ITEM_BYTES = 400 * 1024
@@ -55,97 +56,324 @@ def _now_iso() -> str:
 
 
 class ConversationStore:
-    """One item per message, so concurrent writers never overwrite each other; a header item per conversation."""
+    """Conversation history: one item per message, plus a header item per conversation.
+
+    - A message item (range key ``<ISO time>#<random>``) never collides, so concurrent writers never lose
+      a message. The header (range key ``#meta``) carries the owner, title, expiry, message count and a
+      window of the latest messages, so the hot read ("the last 50") is one GetItem, not a Query.
+    - An append writes the message, then appends it to the header atomically; if that fails the message
+      is deleted again, so nothing is left half-written.
+    - A conversation expires ``ttl_hours`` after its last activity: the header's expiry decides, and
+      reads check it, because DynamoDB's TTL sweep is late (never, on moto).
+    """
+
+    WINDOW = 50  # messages kept in the header for the hot read
+    WINDOW_MAX = 100  # the window is trimmed back to WINDOW when it grows past this
+    WINDOW_ENTRY_BYTES = 2048  # larger messages appear in the window as a stub with their key
 
     def __init__(self, table: str):
         self.table = table
 
+    # --- writes ---------------------------------------------------------------------------------------
     def put_conversation(self, conversation_id: str, messages: list[dict], user_id: str | None = None,
-                         ttl_hours: int = 24, title: str | None = None) -> list[str]:
+                         ttl_hours: int = 24, title: str | None = None, metadata: dict | None = None) -> list[str]:
         """Append ``messages`` to the conversation and refresh its expiry; return the messages' keys."""
-        expires_at = int(time.time() + ttl_hours * 3600)
+        items = [self._message_item(conversation_id, m, ttl_hours) for m in messages]  # validate all first
         keys = []
-        try:
-            for message in messages:
-                sort_key = f"{_now_iso()}#{uuid.uuid4().hex[:8]}"
-                item = {
-                    "conversation_id": conversation_id,
-                    "timestamp": sort_key,
-                    "role": message.get("role", "user"),
-                    "content": message.get("content", ""),
-                    "created_at": message.get("created_at") or sort_key[:27],
-                    TTL_ATTRIBUTE: expires_at,
-                }
-                for extra in ("tool_calls", "tokens", "sources", "metadata"):
-                    if message.get(extra) is not None:
-                        item[extra] = to_dynamo(message[extra])
-                raw = serialize(item)
-                if len(json.dumps(raw, default=str).encode()) > MAX_ITEM_BYTES - 1024:
-                    raise ItemTooLarge(f"message of {len(item['content'])} characters exceeds DynamoDB's 400 KB item limit")
-                client("dynamodb").put_item(TableName=self.table, Item=raw)
-                keys.append(sort_key)
-            self._touch_header(conversation_id, user_id, expires_at, title, len(messages))
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, f"write conversation {conversation_id}") from exc
+        for item in items:
+            self._append(conversation_id, item, user_id, ttl_hours, title, metadata)
+            keys.append(item["timestamp"]["S"])
         return keys
 
-    def _touch_header(self, conversation_id, user_id, expires_at, title, added: int) -> None:
-        names = {"#u": "updated_at", "#e": TTL_ATTRIBUTE, "#n": "message_count"}
-        values = {":u": {"S": _now_iso()}, ":e": {"N": str(expires_at)}, ":n": {"N": str(added)}}
-        expr = "SET #u = :u, #e = :e ADD #n :n"
+    def append_message(self, conversation_id: str, message: dict, **kwargs) -> str:
+        return self.put_conversation(conversation_id, [message], **kwargs)[0]
+
+    def _message_item(self, conversation_id: str, message: dict, ttl_hours: int) -> dict:
+        if message.get("role") not in ("user", "assistant", "system", "tool"):
+            raise ValueError(f"message role must be user, assistant, system or tool, not {message.get('role')!r}")
+        if not isinstance(message.get("content", ""), str):
+            raise ValueError("message content must be a string")
+        sort_key = f"{_now_iso()}#{uuid.uuid4().hex[:8]}"
+        item = {
+            "conversation_id": conversation_id,
+            "timestamp": sort_key,
+            "role": message["role"],
+            "content": message.get("content", ""),
+            "created_at": message.get("created_at") or sort_key[:27],
+            TTL_ATTRIBUTE: int(time.time() + ttl_hours * 3600),
+        }
+        for extra in ("tool_calls", "tokens", "sources", "metadata"):
+            if message.get(extra) is not None:
+                item[extra] = to_dynamo(message[extra])
+        size = _item_size(item)
+        if size > MAX_ITEM_BYTES:
+            raise ItemTooLarge(
+                f"message of {size:,} bytes exceeds DynamoDB's 400 KB item limit; nothing was written"
+            )
+        return serialize(item)
+
+    def _window_entry(self, item: dict) -> dict:
+        entry = {k: v for k, v in item.items() if k not in ("conversation_id", TTL_ATTRIBUTE)}
+        if _item_size(deserialize(entry)) > self.WINDOW_ENTRY_BYTES:
+            entry = {k: item[k] for k in ("timestamp", "role", "created_at")} | {"truncated": {"BOOL": True}}
+        return {"M": entry}
+
+    def _append(self, conversation_id, item, user_id, ttl_hours, title, metadata) -> None:
+        now = _now_iso()
+        names = {"#w": "window", "#u": "updated_at", "#e": TTL_ATTRIBUTE, "#n": "message_count", "#c": "created_at"}
+        values = {
+            ":new": {"L": [self._window_entry(item)]}, ":empty": {"L": []}, ":u": {"S": now},
+            ":e": {"N": str(int(time.time() + ttl_hours * 3600))}, ":one": {"N": "1"}, ":c": {"S": now},
+        }
+        sets = ["#w = list_append(if_not_exists(#w, :empty), :new)", "#u = :u", "#e = :e", "#c = if_not_exists(#c, :c)"]
         if user_id is not None:
             names["#o"], values[":o"] = "user_id", {"S": str(user_id)}
-            expr = "SET #u = :u, #e = :e, #o = :o ADD #n :n"
+            sets.append("#o = :o")
         if title:
             names["#t"], values[":t"] = "title", {"S": title[:200]}
-            expr = expr.replace(" ADD", ", #t = if_not_exists(#t, :t) ADD")
-        client("dynamodb").update_item(
-            TableName=self.table,
-            Key={"conversation_id": {"S": conversation_id}, "timestamp": {"S": HEADER_SK}},
-            UpdateExpression=expr, ExpressionAttributeNames=names, ExpressionAttributeValues=values,
-        )
+            sets.append("#t = if_not_exists(#t, :t)")
+        if metadata:
+            names["#m"], values[":m"] = "metadata", _ser.serialize(to_dynamo(metadata))
+            sets.append("#m = :m")
+        update = {
+            "TableName": self.table,
+            "Key": {"conversation_id": {"S": conversation_id}, "timestamp": {"S": HEADER_SK}},
+            "UpdateExpression": "SET " + ", ".join(sets) + " ADD #n :one",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {**values, ":max": {"N": str(self.WINDOW_MAX)}},
+            # A full window cancels the append; it is trimmed and the append retried (no read per append).
+            "ConditionExpression": "attribute_not_exists(#w) OR size(#w) < :max",
+        }
+        ddb = client("dynamodb")
+        key = {"conversation_id": item["conversation_id"], "timestamp": item["timestamp"]}
+        try:
+            ddb.put_item(TableName=self.table, Item=item)
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, f"write conversation {conversation_id}") from exc
+        try:
+            self._update_header(update, conversation_id)
+        except Exception:
+            # Nothing half-written: take the message back out if its header could not be updated.
+            ddb.delete_item(TableName=self.table, Key=key)
+            raise
+
+    def _update_header(self, update: dict, conversation_id: str) -> None:
+        # Not TransactWriteItems: moto deep-copies the whole table on each transaction (slow, and racy
+        # under concurrent writers). The message is written first; the header append is atomic.
+        for _ in range(3):
+            try:
+                client("dynamodb").update_item(**update)
+                return
+            except ClientError as exc:
+                if error_code(exc) != "ConditionalCheckFailedException":  # anything but "window is full"
+                    raise translate(exc, f"write conversation {conversation_id}") from exc
+                self._trim_window(conversation_id)
+            except BotoCoreError as exc:
+                raise translate(exc, f"write conversation {conversation_id}") from exc
+        raise AWSError(f"write conversation {conversation_id}: the recent-message window stayed full")
+
+    def _trim_window(self, conversation_id: str) -> None:
+        """Cut the header's window back to WINDOW entries once it passes WINDOW_MAX (rare; optimistic)."""
+        header = self._raw_header(conversation_id, include_expired=True)
+        size = len(header.get("window", {}).get("L", [])) if header else 0
+        if size < self.WINDOW_MAX:
+            return
+        drop = size - self.WINDOW
+        try:
+            client("dynamodb").update_item(
+                TableName=self.table,
+                Key={"conversation_id": {"S": conversation_id}, "timestamp": {"S": HEADER_SK}},
+                UpdateExpression="REMOVE " + ", ".join(f"#w[{i}]" for i in range(drop)),
+                ConditionExpression="size(#w) = :size",
+                ExpressionAttributeNames={"#w": "window"},
+                ExpressionAttributeValues={":size": {"N": str(size)}},
+            )
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":  # another writer trimmed or appended
+                raise translate(exc, f"trim conversation {conversation_id}") from exc
+
+    def delete_conversation(self, conversation_id: str) -> int:
+        """Delete the conversation and all its messages; return how many items were removed."""
+        keys = [
+            {"conversation_id": {"S": conversation_id}, "timestamp": {"S": sk}}
+            for sk in self._all_sort_keys(conversation_id)
+        ]
+        batch_write(self.table, [{"DeleteRequest": {"Key": k}} for k in keys])
+        return len(keys)
+
+    # --- reads ----------------------------------------------------------------------------------------
+    def _raw_header(self, conversation_id: str, include_expired: bool = False) -> dict | None:
+        try:
+            resp = client("dynamodb").get_item(
+                TableName=self.table,
+                Key={"conversation_id": {"S": conversation_id}, "timestamp": {"S": HEADER_SK}},
+                ConsistentRead=True,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, f"read conversation {conversation_id}") from exc
+        item = resp.get("Item")
+        if not item or (not include_expired and int(item.get(TTL_ATTRIBUTE, {}).get("N", "0")) <= time.time()):
+            return None
+        return item
 
     def get_header(self, conversation_id: str) -> dict | None:
-        resp = client("dynamodb").get_item(
-            TableName=self.table, Key={"conversation_id": {"S": conversation_id}, "timestamp": {"S": HEADER_SK}},
-            ConsistentRead=True,
-        )
-        item = resp.get("Item")
-        if not item:
+        """Return the conversation's title, owner, counts and times, or None if absent or expired."""
+        raw = self._raw_header(conversation_id)
+        if raw is None:
             return None
-        header = deserialize(item)
-        return None if header.get(TTL_ATTRIBUTE, 0) <= time.time() else header
+        header = deserialize({k: v for k, v in raw.items() if k != "window"})
+        return _public_header(header)
+
+    def get_recent(self, conversation_id: str, limit: int = WINDOW) -> list[dict]:
+        """Return the last ``limit`` messages (oldest first) with one GetItem; [] if absent or expired."""
+        if limit > self.WINDOW:
+            return self.get_conversation(conversation_id, limit=limit)
+        raw = self._raw_header(conversation_id)
+        if raw is None:
+            return []
+        # Sorted by key, as a Query would return them (appends may commit out of timestamp order).
+        window = sorted((deserialize(e["M"]) for e in raw.get("window", {}).get("L", [])), key=lambda e: e["timestamp"])
+        entries = window[-limit:]
+        stubs = [e["timestamp"] for e in entries if e.get("truncated")]
+        if stubs:
+            full = {m["timestamp"]: m for m in self._get_messages(conversation_id, stubs)}
+            entries = [full.get(e["timestamp"], e) if e.get("truncated") else e for e in entries]
+        if int(raw.get("message_count", {}).get("N", "0")) > len(entries) and len(entries) < limit:
+            return self.get_conversation(conversation_id, limit=limit)  # window not yet filled by old data
+        return [_public_message(e) for e in entries]
 
     def get_conversation(self, conversation_id: str, limit: int | None = None) -> list[dict]:
         """Return the conversation's messages, oldest first (the last ``limit`` when given); [] if expired."""
-        if self.get_header(conversation_id) is None:
+        if self._raw_header(conversation_id) is None:
             return []
-        kwargs = {
-            "TableName": self.table,
-            "KeyConditionExpression": "conversation_id = :c AND #ts > :h",
-            "ExpressionAttributeNames": {"#ts": "timestamp"},
-            "ExpressionAttributeValues": {":c": {"S": conversation_id}, ":h": {"S": HEADER_SK}},
-            "ScanIndexForward": limit is None,
-            "ConsistentRead": True,
-        }
-        items: list[dict] = []
-        try:
-            while True:
-                if limit is not None:
-                    kwargs["Limit"] = limit - len(items)
-                resp = client("dynamodb").query(**kwargs)
-                items += [deserialize(i) for i in resp.get("Items", [])]
-                if "LastEvaluatedKey" not in resp or (limit is not None and len(items) >= limit):
-                    break
-                kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, f"read conversation {conversation_id}") from exc
+        items, cursor = [], None
+        while True:
+            page, cursor = self.get_messages_page(
+                conversation_id, limit=(limit - len(items)) if limit else 500, cursor=cursor, newest_first=bool(limit)
+            )
+            items += page
+            if cursor is None or (limit is not None and len(items) >= limit):
+                break
         if limit is not None:
             items.reverse()
         return items
 
+    def get_messages_page(self, conversation_id: str, *, limit: int = 50, cursor: str | None = None,
+                          newest_first: bool = True) -> tuple[list[dict], str | None]:
+        """Return one page of messages and the cursor of the next page (None at the end)."""
+        kwargs = {
+            "TableName": self.table,
+            "KeyConditionExpression": "conversation_id = :c AND #ts > :h",
+            "FilterExpression": "#e > :now",
+            "ExpressionAttributeNames": {"#ts": "timestamp", "#e": TTL_ATTRIBUTE},
+            "ExpressionAttributeValues": {
+                ":c": {"S": conversation_id}, ":h": {"S": HEADER_SK}, ":now": {"N": str(int(time.time()))},
+            },
+            "ScanIndexForward": not newest_first,
+            "ConsistentRead": True,
+            "Limit": max(1, min(limit, 1000)),
+        }
+        if cursor:
+            kwargs["ExclusiveStartKey"] = {"conversation_id": {"S": conversation_id}, "timestamp": {"S": cursor}}
+        try:
+            resp = client("dynamodb").query(**kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, f"read conversation {conversation_id}") from exc
+        messages = [_public_message(deserialize(i)) for i in resp.get("Items", [])]
+        last = resp.get("LastEvaluatedKey")
+        return messages, (last["timestamp"]["S"] if last else None)
+
+    def list_conversations(self, user_id: str, *, limit: int = 20, cursor: str | None = None) -> tuple[list[dict], str | None]:
+        """Return a user's conversations, most recently active first, and the next page's cursor."""
+        kwargs = {
+            "TableName": self.table,
+            "IndexName": "user-index",
+            "KeyConditionExpression": "user_id = :u",
+            "FilterExpression": "#e > :now",
+            "ExpressionAttributeNames": {"#e": TTL_ATTRIBUTE},
+            "ExpressionAttributeValues": {":u": {"S": str(user_id)}, ":now": {"N": str(int(time.time()))}},
+            "ScanIndexForward": False,
+            "Limit": max(1, min(limit, 100)),
+            "ProjectionExpression": "conversation_id, user_id, updated_at, created_at, title, message_count, "
+                                    "metadata, #e",
+        }
+        if cursor:
+            kwargs["ExclusiveStartKey"] = json.loads(cursor)
+        try:
+            resp = client("dynamodb").query(**kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, f"list conversations of {user_id}") from exc
+        last = resp.get("LastEvaluatedKey")
+        return [_public_header(deserialize(i)) for i in resp.get("Items", [])], (json.dumps(last) if last else None)
+
+    def _get_messages(self, conversation_id: str, sort_keys: list[str]) -> list[dict]:
+        keys = [{"conversation_id": {"S": conversation_id}, "timestamp": {"S": sk}} for sk in sort_keys]
+        return [deserialize(i) for i in batch_get(self.table, keys)]
+
+    def _all_sort_keys(self, conversation_id: str) -> list[str]:
+        kwargs = {
+            "TableName": self.table,
+            "KeyConditionExpression": "conversation_id = :c",
+            "ExpressionAttributeValues": {":c": {"S": conversation_id}},
+            "ProjectionExpression": "#ts",
+            "ExpressionAttributeNames": {"#ts": "timestamp"},
+        }
+        out = []
+        for page in client("dynamodb").get_paginator("query").paginate(**kwargs):
+            out += [i["timestamp"]["S"] for i in page.get("Items", [])]
+        return out
+
     def ping(self, purpose: str = "probe") -> None:
         client("dynamodb", purpose=purpose).describe_table(TableName=self.table)
+
+
+def _public_message(item: dict) -> dict:
+    out = {k: v for k, v in item.items() if k not in ("conversation_id", TTL_ATTRIBUTE, "truncated")}
+    out["id"] = out.pop("timestamp")
+    return out
+
+
+def _public_header(item: dict) -> dict:
+    out = {k: v for k, v in item.items() if k not in ("timestamp", "window")}
+    if TTL_ATTRIBUTE in out:
+        out[TTL_ATTRIBUTE] = int(out[TTL_ATTRIBUTE])
+    return out
+
+
+def _item_size(item: dict) -> int:
+    """Approximate DynamoDB's size of an item: attribute names plus their values' bytes."""
+    return sum(len(k.encode()) + len(json.dumps(v, default=str).encode()) for k, v in item.items())
+
+
+def batch_get(table: str, keys: list[dict]) -> list[dict]:
+    """BatchGetItem in chunks of 100, retrying unprocessed keys with back-off."""
+    found: list[dict] = []
+    for start in range(0, len(keys), 100):
+        request = {table: {"Keys": keys[start:start + 100], "ConsistentRead": True}}
+        for attempt in range(8):
+            resp = client("dynamodb").batch_get_item(RequestItems=request)
+            found += resp.get("Responses", {}).get(table, [])
+            request = resp.get("UnprocessedKeys") or {}
+            if not request:
+                break
+            time.sleep(random.uniform(0, 0.01 * 2**attempt))
+        else:
+            raise AWSError(f"BatchGetItem on {table}: keys still unprocessed after retries")
+    return found
+
+
+def batch_write(table: str, requests: list[dict]) -> None:
+    """BatchWriteItem in chunks of 25, retrying unprocessed items with back-off."""
+    for start in range(0, len(requests), 25):
+        pending = {table: requests[start:start + 25]}
+        for attempt in range(8):
+            resp = client("dynamodb").batch_write_item(RequestItems=pending)
+            pending = resp.get("UnprocessedItems") or {}
+            if not pending:
+                break
+            time.sleep(random.uniform(0, 0.01 * 2**attempt))
+        else:
+            raise AWSError(f"BatchWriteItem on {table}: items still unprocessed after retries")
 
 
 class StockCache:

@@ -28,7 +28,7 @@ def port_in_use(host: str, port: int) -> bool:
 
 
 def command(host: str, port: int) -> list[str]:
-    return [sys.executable, "-m", "moto.server", "-H", host, "-p", str(port)]
+    return [sys.executable, "-m", "stocktool.aws.emulator_server", "-H", host, "-p", str(port)]
 
 
 class Emulator:
