@@ -199,6 +199,20 @@ CELERY_RESULT_BACKEND = None  # results go through services into the database
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# --- Market data ------------------------------------------------------------------------------------------
+# demo (the default) is a deterministic offline market; alphavantage needs a key (a free one: 25 requests a day).
+MARKET_DATA_PROVIDER = env_str("MARKET_DATA_PROVIDER", "demo", choices=("demo", "alphavantage"))
+ALPHAVANTAGE_API_KEY = env.str("ALPHAVANTAGE_API_KEY", default="")
+if MARKET_DATA_PROVIDER == "alphavantage" and not ALPHAVANTAGE_API_KEY:
+    raise ImproperlyConfigured("ALPHAVANTAGE_API_KEY must be set when MARKET_DATA_PROVIDER=alphavantage")
+ALPHAVANTAGE_BASE_URL = env_url("ALPHAVANTAGE_BASE_URL", "https://www.alphavantage.co")
+MARKET_DATA_TIMEOUT = env_int("MARKET_DATA_TIMEOUT", 10, minimum=1, maximum=120)
+# Seconds an answer stays in the stock-data cache (DynamoDB, or a process-local dict without DynamoDB).
+MARKET_DATA_TTL_QUOTE = env_int("MARKET_DATA_TTL_QUOTE", 300, minimum=1)
+MARKET_DATA_TTL_HISTORY = env_int("MARKET_DATA_TTL_HISTORY", 12 * 3600, minimum=1)
+MARKET_DATA_TTL_PROFILE = env_int("MARKET_DATA_TTL_PROFILE", 7 * 86400, minimum=1)
+MARKET_DATA_TTL_SEARCH = env_int("MARKET_DATA_TTL_SEARCH", 86400, minimum=1)
+
 # --- Channels, REST ---------------------------------------------------------------------------------------
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
