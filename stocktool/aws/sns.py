@@ -30,14 +30,17 @@ class SNSService:
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, f"topic {self.topic_name}") from exc
 
-    def publish(self, event_type: str, payload: dict, subject: str | None = None) -> str:
-        """Publish ``payload`` as JSON with an ``event_type`` attribute (subscriptions filter on it)."""
+    def publish(self, event_type: str, payload: dict, subject: str | None = None,
+                attributes: dict | None = None) -> str:
+        """Publish ``payload`` as JSON; ``event_type`` and ``attributes`` ride as message attributes
+        (subscriptions filter on them)."""
+        attrs = {"event_type": event_type, **{k: v for k, v in (attributes or {}).items() if v is not None}}
         try:
             resp = client("sns").publish(
                 TopicArn=self.topic_arn,
                 Message=json.dumps({"event_type": event_type, **payload}, default=str),
                 Subject=(subject or event_type)[:100],
-                MessageAttributes={"event_type": {"DataType": "String", "StringValue": event_type}},
+                MessageAttributes={k: {"DataType": "String", "StringValue": str(v)} for k, v in attrs.items()},
             )
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, f"publish to {self.topic_name}") from exc

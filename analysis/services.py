@@ -1,0 +1,125 @@
+"""Analysis jobs: request one (API, page, chat tool), run it (the Celery task), record the outcome."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from . import market_data, risk
+from .market_data.errors import MarketDataError, ProviderUnavailable, RateLimited
+from .market_data.validation import period_normalize, symbol_normalize
+from .models import AnalysisJob
+from .signals import analysis_finished
+
+logger = logging.getLogger(__name__)
+
+MAX_SYMBOLS = 25
+BENCHMARK = "SPY"
+# Failures worth another try: the provider or AWS being down or slow. Anything else fails the job at once.
+TRANSIENT_ERRORS = (ProviderUnavailable, RateLimited, ConnectionError, TimeoutError)
+
+
+class AnalysisRequestError(ValueError):
+    """The request cannot become a job (bad symbols, weights, type or period)."""
+
+
+class AnalysisBusy(Exception):
+    """Another worker is running this job right now."""
+
+
+def analysis_validate(*, symbols, weights=None, analysis_type="risk_assessment", period="1y") -> dict:
+    """Return clean parameters or raise AnalysisRequestError with one readable line."""
+    if isinstance(symbols, str):
+        symbols = [s for s in symbols.replace(",", " ").split() if s]
+    if not isinstance(symbols, list | tuple) or not symbols:
+        raise AnalysisRequestError("give at least one ticker symbol")
+    try:
+        clean = [symbol_normalize(s) for s in symbols]
+        period = period_normalize(period)
+    except MarketDataError as exc:
+        raise AnalysisRequestError(str(exc)) from None
+    if len(set(clean)) != len(clean):
+        raise AnalysisRequestError("each symbol may appear only once")
+    if len(clean) > MAX_SYMBOLS:
+        raise AnalysisRequestError(f"at most {MAX_SYMBOLS} symbols per analysis")
+    if analysis_type not in AnalysisJob.Type.values:
+        raise AnalysisRequestError(f"analysis_type must be one of {', '.join(AnalysisJob.Type.values)}")
+    if period in ("1d", "5d"):
+        raise AnalysisRequestError("choose a period of at least 1mo for an analysis")
+    if weights is not None:
+        try:
+            weights = [float(w) for w in weights]
+            risk.normalise_weights(clean, weights)
+        except (TypeError, ValueError) as exc:
+            raise AnalysisRequestError(f"weights: {exc}") from None
+    return {"symbols": clean, "weights": weights, "analysis_type": analysis_type, "period": period}
+
+
+def analysis_request(*, user, symbols, weights=None, analysis_type="risk_assessment", period="1y") -> AnalysisJob:
+    """Create a queued job and send it to the worker once the transaction commits."""
+    from .tasks import analysis_run_task
+
+    params = analysis_validate(symbols=symbols, weights=weights, analysis_type=analysis_type, period=period)
+    with transaction.atomic():
+        job = AnalysisJob.objects.create(user=user if getattr(user, "is_authenticated", False) else None, **params)
+        transaction.on_commit(lambda: analysis_run_task.delay(str(job.id)))
+    return job
+
+
+def analysis_claim(*, job_id) -> AnalysisJob | None:
+    """Mark the job running, unless it already succeeded (duplicate delivery): then return None."""
+    stale = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 5)
+    with transaction.atomic():
+        job = AnalysisJob.objects.select_for_update().get(pk=job_id)
+        if job.status == AnalysisJob.Status.SUCCEEDED:
+            return None
+        if job.status == AnalysisJob.Status.RUNNING and job.started_at and job.started_at > stale:
+            raise AnalysisBusy(str(job_id))
+        job.status, job.started_at, job.finished_at = AnalysisJob.Status.RUNNING, timezone.now(), None
+        job.attempts += 1
+        job.error = ""
+        job.save(update_fields=["status", "started_at", "finished_at", "attempts", "error"])
+    return job
+
+
+def analysis_compute(*, job: AnalysisJob) -> dict:
+    """Fetch prices (through the stock-data cache) and run the maths."""
+    wanted = list(job.symbols) + ([BENCHMARK] if job.analysis_type == "risk_assessment" and BENCHMARK not in job.symbols else [])
+    prices = {}
+    for symbol in wanted:
+        bars = market_data.history_get(symbol=symbol, period=job.period)
+        prices[symbol] = {bar["date"]: bar["close"] for bar in bars}
+    source = bars[0]["source"] if bars else None
+    result = risk.analyse(analysis_type=job.analysis_type, symbols=job.symbols, weights=job.weights,
+                          prices=prices, benchmark=BENCHMARK, rf=settings.ANALYSIS_RISK_FREE_RATE)
+    return result | {"period": job.period, "source": source, "demo": bool(bars and bars[0].get("demo"))}
+
+
+def analysis_run(*, job_id) -> AnalysisJob | None:
+    """Run the job once; idempotent: a job that already succeeded is left alone."""
+    job = analysis_claim(job_id=job_id)
+    if job is None:
+        logger.info("analysis %s already succeeded; duplicate delivery ignored", job_id)
+        return None
+    try:
+        result = analysis_compute(job=job)
+    except (MarketDataError, risk.AnalysisInputError) as exc:
+        if isinstance(exc, TRANSIENT_ERRORS):
+            raise
+        return analysis_fail(job_id=job.id, error=str(exc))
+    with transaction.atomic():
+        job.result, job.status, job.finished_at = result, AnalysisJob.Status.SUCCEEDED, timezone.now()
+        job.save(update_fields=["result", "status", "finished_at"])
+        transaction.on_commit(lambda: analysis_finished.send(sender=AnalysisJob, job=job))
+    return job
+
+
+def analysis_fail(*, job_id, error: str) -> AnalysisJob:
+    with transaction.atomic():
+        job = AnalysisJob.objects.select_for_update().get(pk=job_id)
+        job.status, job.error, job.finished_at = AnalysisJob.Status.FAILED, error[:2000], timezone.now()
+        job.save(update_fields=["status", "error", "finished_at"])
+        transaction.on_commit(lambda: analysis_finished.send(sender=AnalysisJob, job=job))
+    return job

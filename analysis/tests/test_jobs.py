@@ -1,0 +1,141 @@
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from analysis import services
+from analysis.models import AnalysisJob
+from stocktool.aws.session import client
+
+pytestmark = [pytest.mark.django_db, pytest.mark.integration]
+
+
+@pytest.fixture
+def user(db):
+    return get_user_model().objects.create_user("ana", password="pw-ana-123456")
+
+
+@pytest.fixture
+def other(db):
+    return get_user_model().objects.create_user("bob", password="pw-bob-123456")
+
+
+@pytest.fixture
+def api(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def notifications_queue(aws, settings):
+    """An SQS queue subscribed (raw delivery) to the notifications topic, to see what the app publishes."""
+    sqs, sns = client("sqs"), client("sns")
+    url = sqs.create_queue(QueueName=f"{settings.TEST_RUN_PREFIX}notes-{id(settings)}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    from stocktool.aws import get_sns_service
+
+    sns.subscribe(TopicArn=get_sns_service().topic_arn, Protocol="sqs", Endpoint=arn,
+                  Attributes={"RawMessageDelivery": "false"})
+    yield url
+    sqs.delete_queue(QueueUrl=url)
+
+
+def test_a_requested_analysis_runs_after_commit_and_succeeds(aws, user, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        job = services.analysis_request(user=user, symbols=["aapl", "MSFT"], weights=[60, 40], period="1y")
+    assert len(callbacks) >= 1
+    job.refresh_from_db()
+    assert job.status == AnalysisJob.Status.SUCCEEDED, job.error
+    assert job.symbols == ["AAPL", "MSFT"]
+    result = job.result
+    assert result["weights"] == [0.6, 0.4]
+    assert result["benchmark"] == "SPY" and result["beta"] is not None
+    assert 0 < result["annualised_volatility"] < 2
+    assert result["var_95"] > 0 and result["expected_shortfall_95"] >= result["var_95"]
+    assert result["demo"] is True and result["source"] == "demo"
+    assert job.attempts == 1 and job.duration_ms is not None
+
+
+def test_running_a_succeeded_job_again_does_nothing(aws, user, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.analysis_request(user=user, symbols=["NVDA"], analysis_type="performance")
+    job.refresh_from_db()
+    assert services.analysis_run(job_id=job.id) is None
+    job.refresh_from_db()
+    assert job.attempts == 1
+
+
+def test_an_unknown_symbol_fails_the_job_with_its_error(aws, user, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.analysis_request(user=user, symbols=["AAPL", "ZZZZZZ"])
+    job.refresh_from_db()
+    assert job.status == AnalysisJob.Status.FAILED
+    assert "ZZZZZZ" in job.error
+
+
+def test_finishing_publishes_analysis_ready_to_sns(aws, user, notifications_queue, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.analysis_request(user=user, symbols=["AAPL", "GOOGL"], analysis_type="correlation")
+    messages = client("sqs").receive_message(QueueUrl=notifications_queue, WaitTimeSeconds=2,
+                                             MaxNumberOfMessages=10)["Messages"]
+    envelope = json.loads(messages[0]["Body"])
+    assert envelope["Subject"] == "Analysis Ready"
+    attrs = {k: v["Value"] for k, v in envelope["MessageAttributes"].items()}
+    assert attrs == {"event_type": "analysis_finished", "user_id": str(user.id), "analysis_id": str(job.id)}
+    assert json.loads(envelope["Message"])["status"] == "succeeded"
+
+
+def test_the_api_answers_202_with_a_status_url(aws, api, user, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        resp = api.post("/api/analysis", {"symbols": ["AAPL", "MSFT"], "analysis_type": "risk_assessment"},
+                        content_type="application/json")
+    assert resp.status_code == 202
+    body = resp.json()
+    assert body["status"] == "queued"
+    assert body["status_url"].endswith(f"/api/analysis/{body['id']}")
+    assert resp["Location"] == body["status_url"]
+    detail = api.get(f"/api/analysis/{body['id']}")
+    assert detail.status_code == 200 and detail.json()["id"] == body["id"]
+    assert [j["id"] for j in api.get("/api/analysis").json()] == [body["id"]]
+
+
+@pytest.mark.parametrize("payload,needle", [
+    ({"symbols": []}, "symbols"),
+    ({"symbols": ["AAPL"], "analysis_type": "astrology"}, "analysis_type"),
+    ({"symbols": ["AAPL", "MSFT"], "weights": [1]}, "weights"),
+    ({"symbols": ["AAPL"], "period": "1d"}, "period"),
+    ({"symbols": ["not a ticker!"]}, "ticker"),
+    ({"symbols": ["AAPL", "AAPL"]}, "once"),
+])
+def test_bad_requests_get_400_with_a_json_error_and_create_nothing(api, payload, needle):
+    resp = api.post("/api/analysis", payload, content_type="application/json")
+    assert resp.status_code == 400
+    assert needle in resp.json()["error"]
+    assert AnalysisJob.objects.count() == 0
+
+
+def test_the_api_needs_a_login_and_hides_other_users_jobs(client, user, other):
+    job = AnalysisJob.objects.create(user=other, symbols=["AAPL"])
+    assert client.post("/api/analysis", {"symbols": ["AAPL"]}, content_type="application/json").status_code == 403
+    client.force_login(user)
+    resp = client.get(f"/api/analysis/{job.id}")
+    assert resp.status_code == 404 and resp.json() == {"error": "no such analysis"}
+
+
+def test_the_page_shows_a_form_error_without_creating_a_job(api):
+    resp = api.post("/analysis/", {"symbols": "AAPL MSFT", "weights": "50 abc", "analysis_type": "performance",
+                                   "period": "1y"})
+    assert resp.status_code == 400
+    assert b"weights must be numbers" in resp.content
+    assert AnalysisJob.objects.count() == 0
+
+
+def test_the_page_queues_a_job_and_shows_its_result(aws, api, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = api.post("/analysis/", {"symbols": "AAPL, MSFT", "weights": "", "analysis_type": "risk_assessment",
+                                       "period": "6mo"})
+    assert resp.status_code == 302
+    page = api.get(resp["Location"])
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "succeeded" in html and "<svg" in html and "Sharpe ratio" in html and "demo data" in html

@@ -1,0 +1,43 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from . import charts, selectors, services
+from .forms import AnalysisForm
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def analysis_list_view(request):
+    form = AnalysisForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.analysis_request(user=request.user, **form.cleaned_data)
+        except services.AnalysisRequestError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Analysis queued: the worker is on it.")
+            return redirect("analysis-detail", job_id=job.id)
+    jobs = selectors.analysis_list_for_user(user=request.user)
+    return render(request, "analysis/list.html", {"form": form, "jobs": jobs},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+def analysis_detail_view(request, job_id):
+    job = selectors.analysis_get_for_user(user=request.user, job_id=job_id)
+    if job is None:
+        raise Http404("no such analysis")
+    context = {"job": job}
+    result = job.result or {}
+    if result.get("wealth"):
+        context["wealth_chart"] = charts.line_chart(result["wealth"])
+    if result.get("correlation"):
+        context["correlation_rows"] = [
+            (symbol, [(value, charts.heat_colour(value)) for value in row])
+            for symbol, row in zip(result["symbols"], result["correlation"])
+        ]
+    template = "analysis/_result.html" if request.GET.get("fragment") else "analysis/detail.html"
+    return render(request, template, context)
