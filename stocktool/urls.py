@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -8,6 +8,7 @@ from monitoring.views import health_view
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("health", health_view, name="health"),
+    path("", include("knowledge.urls")),  # before admin/: it owns admin/rag/sync-to-s3
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -158,6 +158,16 @@ else:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
 
+# --- Knowledge base: S3 events reach the app through this queue (a raw SNS subscription) ------------------
+SQS_QUEUE_EVENTS = env_str("SQS_QUEUE_EVENTS", "stocktool-events")
+KNOWLEDGE_PREFIX = "knowledge/"  # the documents' key prefix in the bucket (and FileField upload_to)
+KNOWLEDGE_DIR = BASE_DIR / "knowledge_base"  # the starter knowledge `sync_kb` uploads by default
+KNOWLEDGE_MAX_UPLOAD_MB = env_int("KNOWLEDGE_MAX_UPLOAD_MB", 20, minimum=1, maximum=1024)
+KNOWLEDGE_PRESIGNED_SECONDS = env_int("KNOWLEDGE_PRESIGNED_SECONDS", 300, minimum=10, maximum=604800)
+# The events listener also compares the bucket with the index this often: it catches deletes whose
+# events never come (moto sends none for delete markers) and events lost for any other reason.
+KNOWLEDGE_RECONCILE_SECONDS = env_int("KNOWLEDGE_RECONCILE_SECONDS", 5, minimum=1)
+
 # --- Cache --------------------------------------------------------------------------------------------------
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "stocktool"}}
 

@@ -1,0 +1,221 @@
+"""Tokenising and BM25 ranking over passages: pure functions and an in-memory index, no database here."""
+
+import math
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
+
+K1 = 1.2
+B = 0.75
+TITLE_WEIGHT = 2  # title terms count this many times in every passage of the document
+HEADING_WEIGHT = 2
+DOC_WEIGHT = 0.35  # share of the whole document's BM25 score added to each of its passages
+EXPANSION_WEIGHT = 0.5  # query terms added by synonyms weigh this much
+
+STOPWORDS = frozenset("""
+a about above after again against all am an and any are aren't as at be because been before being below
+between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each
+few for from further had hadn't has hasn't have haven't having he her here hers herself him himself his how
+i if in into is isn't it it's its itself just let's me more most mustn't my myself no nor not of off on once
+only or other ought our ours ourselves out over own same shan't she should shouldn't so some such than that
+the their theirs them themselves then there these they this those through to too under until up very was
+wasn't we were weren't what when where which while who whom why will with won't would wouldn't you your
+yours yourself yourselves also get gets got does tell explain mean means meaning please want know
+""".split())
+
+# Abbreviations and their spelled-out forms. Both sides of the index see the expansion, so a question that
+# writes "value at risk" finds a passage that writes "VaR", and the other way round.
+ABBREVIATIONS = {
+    "var": "value at risk", "cvar": "conditional value at risk expected shortfall", "es": "expected shortfall",
+    "pe": "price earnings", "pb": "price book", "ps": "price sales", "peg": "price earnings growth",
+    "eps": "earnings per share", "roe": "return on equity", "roa": "return on assets", "ev": "enterprise value",
+    "ebitda": "earnings before interest taxes depreciation amortization", "etf": "exchange traded fund",
+    "ipo": "initial public offering", "mdd": "maximum drawdown", "dd": "drawdown", "hhi": "herfindahl index",
+    "cagr": "compound annual growth rate", "stdev": "standard deviation", "std": "standard deviation",
+    "vol": "volatility", "spx": "s&p 500", "spy": "s&p 500 etf", "capm": "capital asset pricing model",
+    "fcf": "free cash flow", "dcf": "discounted cash flow", "yoy": "year over year", "ttm": "trailing twelve months",
+    "bps": "basis points", "nav": "net asset value", "gtc": "good til cancelled", "atr": "average true range",
+}
+
+# Everyday words for the same idea; added to a question with a lower weight, never to the index.
+SYNONYMS = [
+    {"loss", "lose", "losing", "lost"},
+    {"stock", "share", "equity"},
+    {"company", "firm", "business", "corporation"},
+    {"cheap", "undervalued", "inexpensive", "bargain"},
+    {"expensive", "overvalued", "pricey"},
+    {"fluctuation", "fluctuate", "swing", "volatility", "volatile", "jumpy", "choppy", "erratic", "turbulent"},
+    {"profit", "earnings", "income"},
+    {"buy", "purchase", "acquire"},
+    {"sell", "sale", "dispose"},
+    {"worst", "extreme", "tail"},
+    {"spread", "diversify", "diversification"},
+    {"yearly", "annual", "annualised", "annualized", "annually"},
+    {"fall", "decline", "drop", "drawdown"},
+    {"payout", "dividend", "distribution"},
+]
+
+_WORD = re.compile(r"[a-z0-9]+")
+_JOINED = re.compile(r"\b([a-z])\s*[/&]\s*([a-z])\b")  # P/E, P/B, S&P -> pe, pb, sp
+_stemmer = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=100_000)
+def stem(word: str) -> str:
+    return _stemmer.stemWord(word)
+
+
+def _words(text: str) -> list[str]:
+    text = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
+    text = _JOINED.sub(r"\1\2", text)
+    return _WORD.findall(text.replace("'", ""))
+
+
+@lru_cache(maxsize=256)
+def _expansion(abbr: str) -> tuple[str, ...]:
+    return tuple(stem(w) for w in _words(ABBREVIATIONS[abbr]) if w not in STOPWORDS)
+
+
+def tokenize(text: str) -> list[str]:
+    """Stemmed terms of ``text``, stop words dropped, abbreviations followed by their spelled-out terms."""
+    out = []
+    for word in _words(text):
+        if word in STOPWORDS:
+            continue
+        out.append(stem(word))
+        if word in ABBREVIATIONS:
+            out.extend(_expansion(word))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _synonym_map() -> dict[str, frozenset[str]]:
+    out: dict[str, set[str]] = defaultdict(set)
+    for group in SYNONYMS:
+        stems = {stem(w) for w in group}
+        for s in stems:
+            out[s] |= stems - {s}
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def query_terms(query: str) -> dict[str, float]:
+    """Weighted query terms: the question's own terms at 1, their synonyms at EXPANSION_WEIGHT."""
+    weights: dict[str, float] = {}
+    for term in tokenize(query):
+        weights[term] = 1.0
+    for term in list(weights):
+        for other in _synonym_map().get(term, ()):
+            weights.setdefault(other, EXPANSION_WEIGHT)
+    return weights
+
+
+def passage_terms(*, title: str, heading: str, text: str) -> dict[str, int]:
+    """Term frequencies stored for a passage: body, heading and title, the latter two weighted."""
+    counts = Counter(tokenize(text))
+    for term in tokenize(heading):
+        counts[term] += HEADING_WEIGHT
+    for term in tokenize(title):
+        counts[term] += TITLE_WEIGHT
+    return dict(counts)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One passage as the index sees it; ``ref`` is whatever the caller needs back (a row, an id)."""
+
+    ref: object
+    doc: object
+    terms: dict
+
+
+class BM25Index:
+    """Okapi BM25 over passages plus a document-level BM25 that lifts passages of on-topic documents."""
+
+    def __init__(self, entries: list[Entry]):
+        self.entries = entries
+        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        self.lengths = [sum(e.terms.values()) for e in entries]
+        self.avg = (sum(self.lengths) / len(entries)) if entries else 1.0
+        doc_terms: dict[object, Counter] = defaultdict(Counter)
+        for i, entry in enumerate(entries):
+            for term, tf in entry.terms.items():
+                self.postings[term].append((i, tf))
+            doc_terms[entry.doc].update(entry.terms)
+        self.doc_postings: dict[str, list[tuple[object, int]]] = defaultdict(list)
+        self.doc_lengths = {doc: sum(c.values()) for doc, c in doc_terms.items()}
+        self.doc_avg = (sum(self.doc_lengths.values()) / len(doc_terms)) if doc_terms else 1.0
+        for doc, counts in doc_terms.items():
+            for term, tf in counts.items():
+                self.doc_postings[term].append((doc, tf))
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    @staticmethod
+    def _idf(n: int, df: int) -> float:
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def _doc_scores(self, terms: dict[str, float]) -> dict[object, float]:
+        n, scores = len(self.doc_lengths), defaultdict(float)
+        for term, weight in terms.items():
+            postings = self.doc_postings.get(term)
+            if not postings:
+                continue
+            idf = self._idf(n, len(postings)) * weight
+            for doc, tf in postings:
+                norm = K1 * (1 - B + B * self.doc_lengths[doc] / self.doc_avg)
+                scores[doc] += idf * tf * (K1 + 1) / (tf + norm)
+        return scores
+
+    def search(self, query: str, limit: int = 5, per_document: int = 1) -> list[tuple[Entry, float]]:
+        """Best passages for ``query``, at most ``per_document`` from one document, best first."""
+        terms = query_terms(query)
+        n, scores = len(self.entries), defaultdict(float)
+        for term, weight in terms.items():
+            postings = self.postings.get(term)
+            if not postings:
+                continue
+            idf = self._idf(n, len(postings)) * weight
+            for i, tf in postings:
+                norm = K1 * (1 - B + B * self.lengths[i] / self.avg)
+                scores[i] += idf * tf * (K1 + 1) / (tf + norm)
+        doc_scores = self._doc_scores(terms)
+        ranked = sorted(((s + DOC_WEIGHT * doc_scores[self.entries[i].doc], i) for i, s in scores.items()),
+                        reverse=True)
+        out, taken = [], Counter()
+        for score, i in ranked:
+            entry = self.entries[i]
+            if taken[entry.doc] >= per_document:
+                continue
+            taken[entry.doc] += 1
+            out.append((entry, score))
+            if len(out) >= limit:
+                break
+        return out
+
+
+def snippet(text: str, query: str, width: int = 320) -> str:
+    """The window of ``text`` (plain text) with the most query terms, cut at word boundaries."""
+    words = text.split()
+    if len(" ".join(words)) <= width:
+        return " ".join(words)
+    wanted = set(query_terms(query))
+    stems = [stem(_first_word(w)) for w in words]
+    best, best_hits, size = 0, -1, max(10, width // 7)
+    for start in range(0, max(1, len(words) - size + 1), 4):
+        hits = sum(1 for s in stems[start:start + size] if s in wanted)
+        if hits > best_hits:
+            best, best_hits = start, hits
+    piece = " ".join(words[best:best + size])
+    if len(piece) > width:
+        piece = piece[:width].rsplit(" ", 1)[0]
+    return ("… " if best else "") + piece + (" …" if best + size < len(words) else "")
+
+
+def _first_word(token: str) -> str:
+    found = _words(token)
+    return found[0] if found else ""

@@ -1,0 +1,84 @@
+"""Reads: search, document versions, download links."""
+
+import threading
+
+from django.conf import settings
+
+from stocktool.aws import get_s3_service
+
+from .models import KnowledgeDocument, KnowledgeIndexState, KnowledgePassage
+from .ranking import BM25Index, Entry, snippet
+from .storage import uses_s3
+
+_lock = threading.Lock()
+_cache: dict = {"token": None, "index": None}
+
+
+def _current_token() -> str:
+    return KnowledgeIndexState.objects.filter(pk=1).values_list("token", flat=True).first() or ""
+
+
+def knowledge_index() -> BM25Index:
+    """This process's in-memory BM25 index, reloaded from the database when another writer changed it."""
+    token = _current_token()
+    if _cache["index"] is not None and _cache["token"] == token:
+        return _cache["index"]
+    with _lock:
+        if _cache["index"] is None or _cache["token"] != token:
+            _cache["index"], _cache["token"] = _load_index(), token
+    return _cache["index"]
+
+
+def _load_index() -> BM25Index:
+    docs = {d["id"]: d for d in KnowledgeDocument.objects.filter(status=KnowledgeDocument.Status.INDEXED)
+            .values("id", "title", "key", "version_id")}
+    rows = KnowledgePassage.objects.filter(document_id__in=list(docs)).values_list(
+        "document_id", "ordinal", "heading", "text", "terms")
+    entries = [Entry(ref=(ordinal, heading, text), doc=doc_id, terms=terms)
+               for doc_id, ordinal, heading, text, terms in rows]
+    index = BM25Index(entries)
+    index.documents = docs
+    return index
+
+
+def knowledge_search(*, query: str, limit: int = 5, per_document: int = 1) -> list[dict]:
+    """Passages that best answer ``query``: title, heading, snippet, score, document key and version."""
+    query = (query or "").strip()[:500]
+    if not query:
+        return []
+    index = knowledge_index()
+    out = []
+    for entry, score in index.search(query, limit=max(1, min(limit, 50)), per_document=per_document):
+        doc = index.documents[entry.doc]
+        ordinal, heading, text = entry.ref
+        out.append({
+            "title": doc["title"], "heading": heading, "snippet": snippet(text, query), "text": text,
+            "score": round(score, 4), "key": doc["key"], "version_id": doc["version_id"],
+            "document_id": doc["id"], "passage": ordinal,
+        })
+    return out
+
+
+def search_knowledge(query: str, k: int = 5) -> list[dict]:
+    """The assistant's tool of the same name: ``knowledge_search`` with the issue's signature."""
+    return knowledge_search(query=query, limit=k)
+
+
+def document_versions(*, document: KnowledgeDocument) -> list[dict]:
+    """Every S3 version and delete marker of the document, newest first (empty without S3)."""
+    if not uses_s3():
+        return []
+    versions = get_s3_service().list_versions(document.key)
+    for v in versions:
+        v["indexed"] = bool(document.version_id) and v["version_id"] == document.version_id
+    return versions
+
+
+def document_download_url(*, document: KnowledgeDocument, version_id: str | None = None) -> str:
+    """A link that expires after KNOWLEDGE_PRESIGNED_SECONDS (presigned on S3)."""
+    if not uses_s3():
+        return document.file.url
+    return get_s3_service().generate_presigned_url(
+        document.key, expires_in=settings.KNOWLEDGE_PRESIGNED_SECONDS, version_id=version_id or None,
+        download_name=document.file_name,
+    )
