@@ -1,8 +1,6 @@
 """Analysis jobs: request one (API, page, chat tool), run it (the Celery task), record the outcome."""
 
 import logging
-from datetime import timedelta
-
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -23,10 +21,6 @@ TRANSIENT_ERRORS = (ProviderUnavailable, RateLimited, ConnectionError, TimeoutEr
 
 class AnalysisRequestError(ValueError):
     """The request cannot become a job (bad symbols, weights, type or period)."""
-
-
-class AnalysisBusy(Exception):
-    """Another worker is running this job right now."""
 
 
 def analysis_validate(*, symbols, weights=None, analysis_type="risk_assessment", period="1y") -> dict:
@@ -69,14 +63,15 @@ def analysis_request(*, user, symbols, weights=None, analysis_type="risk_assessm
 
 
 def analysis_claim(*, job_id) -> AnalysisJob | None:
-    """Mark the job running, unless it already succeeded (duplicate delivery): then return None."""
-    stale = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 5)
+    """Mark the job running, unless it already succeeded (a duplicate delivery): then return None.
+
+    A job found "running" is taken over: SQS redelivers a message only after its visibility timeout
+    (300 s), which is longer than the task's hard time limit, so the earlier run is dead by then.
+    """
     with transaction.atomic():
         job = AnalysisJob.objects.select_for_update().get(pk=job_id)
         if job.status == AnalysisJob.Status.SUCCEEDED:
             return None
-        if job.status == AnalysisJob.Status.RUNNING and job.started_at and job.started_at > stale:
-            raise AnalysisBusy(str(job_id))
         job.status, job.started_at, job.finished_at = AnalysisJob.Status.RUNNING, timezone.now(), None
         job.attempts += 1
         job.error = ""

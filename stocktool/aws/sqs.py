@@ -92,6 +92,35 @@ class SQSService:
         )["Attributes"]
         return int(attrs.get("ApproximateNumberOfMessages", 0))
 
+    def dead_letters_peek(self, max_messages: int = 10) -> list[dict]:
+        """Return up to ``max_messages`` dead letters without consuming them (they stay in the queue)."""
+        sqs = client("sqs")
+        messages = self.receive(max_messages=max_messages, dead_letter=True)
+        if messages:
+            sqs.change_message_visibility_batch(QueueUrl=self.dlq_url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                for i, m in enumerate(messages)
+            ])
+        return [{"message_id": m["MessageId"], "body": m["Body"],
+                 "receive_count": int(m.get("Attributes", {}).get("ApproximateReceiveCount", 0)),
+                 "sent_at": m.get("Attributes", {}).get("SentTimestamp")} for m in messages]
+
+    def redrive(self, limit: int | None = None) -> int:
+        """Move dead letters back to the main queue (body and attributes unchanged); return how many."""
+        sqs, moved = client("sqs"), 0
+        while limit is None or moved < limit:
+            batch = self.receive(max_messages=min(10, (limit - moved) if limit else 10), dead_letter=True)
+            if not batch:
+                break
+            for m in batch:
+                kwargs = {"QueueUrl": self.queue_url, "MessageBody": m["Body"]}
+                if m.get("MessageAttributes"):
+                    kwargs["MessageAttributes"] = m["MessageAttributes"]
+                sqs.send_message(**kwargs)  # sent first: a crash here duplicates, never loses
+                sqs.delete_message(QueueUrl=self.dlq_url, ReceiptHandle=m["ReceiptHandle"])
+                moved += 1
+        return moved
+
     def ping(self, purpose: str = "probe") -> None:
         client("sqs", purpose=purpose).get_queue_attributes(
             QueueUrl=self.queue_url, AttributeNames=["QueueArn"]

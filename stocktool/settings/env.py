@@ -55,3 +55,13 @@ def env_str(name: str, default: str, *, choices: tuple[str, ...] | None = None) 
     if choices and value not in choices:
         raise ImproperlyConfigured(f"{name}={value!r} is not one of {', '.join(choices)}")
     return value
+
+
+def env_float(name: str, default: float) -> float:
+    raw = env.str(name, default="").strip()
+    if raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number") from None

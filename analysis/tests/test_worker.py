@@ -1,0 +1,122 @@
+"""A real Celery worker on SQS: delivery, a worker killed mid-task, the dead-letter queue and redrive."""
+
+import threading
+
+import pytest
+from django.core.management import call_command
+
+from analysis.models import AnalysisJob
+from analysis.tests.test_market_data_alphavantage import KEY, FakeAlphaVantage
+from stocktool.aws.sqs import SQSService
+from tests.workers import WorkerProcess, make_queues, producer, wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+TASK = "analysis.tasks.analysis_run_task"
+
+
+class GatedAlphaVantage(FakeAlphaVantage):
+    """Alpha Vantage's formats; daily history can be held (to kill a worker mid-task) or fail (HTTP 500)."""
+
+    def __init__(self):
+        super().__init__()
+        self.hold = threading.Event()
+        self.arrived = threading.Event()
+        self.release = threading.Event()
+        self.failing = False
+
+    def answer(self, params):
+        if params.get("function") == "TIME_SERIES_DAILY":
+            self.arrived.set()
+            if self.hold.is_set():
+                self.release.wait(20)
+            if self.failing:
+                return 500, b"<html>Internal Server Error</html>"
+        return super().answer(params)
+
+
+@pytest.fixture
+def av():
+    fake = GatedAlphaVantage()
+    fake.thread.start()
+    yield fake
+    fake.release.set()
+    fake.server.shutdown()
+    fake.server.server_close()
+
+
+@pytest.fixture
+def queues(aws):
+    return make_queues(visibility=3, max_receive=2)
+
+
+@pytest.fixture
+def workers(tmp_path, queues, av):
+    started = []
+
+    def start(**env):
+        env = {"MARKET_DATA_PROVIDER": "alphavantage", "ALPHAVANTAGE_API_KEY": KEY, "ALPHAVANTAGE_BASE_URL": av.url,
+               "MARKET_DATA_TIMEOUT": "30", "ANALYSIS_MAX_RETRIES": "1", "ANALYSIS_RETRY_BACKOFF": "1", **env}
+        worker = WorkerProcess(queues, tmp_path / f"worker{len(started)}.log", **env).start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def _job(symbols=("IBM", "MSFT"), **kwargs):
+    return AnalysisJob.objects.create(symbols=list(symbols), analysis_type="performance", period="3mo", **kwargs)
+
+
+def _status(job):
+    job.refresh_from_db()
+    return job.status
+
+
+def test_a_worker_runs_an_analysis_sent_through_sqs(queues, workers):
+    workers()
+    job = _job()
+    producer(queues).send_task(TASK, args=[str(job.id)])
+    wait_for(lambda: _status(job) in ("succeeded", "failed"), timeout=30)
+    assert job.status == "succeeded", job.error
+    assert job.result["source"] == "alphavantage" and job.attempts == 1
+
+
+def test_a_worker_killed_mid_task_loses_nothing_and_the_job_succeeds_once(queues, workers, av):
+    av.hold.set()
+    first = workers()
+    job = _job(symbols=("ORCL",))  # a symbol no other test fetched: not in the stock-data cache
+    producer(queues).send_task(TASK, args=[str(job.id)])
+    assert av.arrived.wait(30), "the task never reached the provider"
+    assert _status(job) == "running"
+    first.kill()  # SIGKILL: no chance to acknowledge or clean up
+    av.hold.clear()
+    av.release.set()
+    workers()  # the message comes back after its visibility timeout (3 s here)
+    wait_for(lambda: _status(job) == "succeeded", timeout=40)
+    assert job.attempts == 2
+    sqs = SQSService(queues["name"], queues["dlq_name"])
+    wait_for(lambda: sqs.depth() == 0, timeout=10)
+    assert sqs.depth(dead_letter=True) == 0
+
+
+def test_a_task_that_always_fails_ends_in_the_dlq_and_redrive_brings_it_back(queues, workers, av, settings):
+    av.failing = True
+    workers()
+    job = _job(symbols=("SAP",))
+    producer(queues).send_task(TASK, args=[str(job.id)])
+    sqs = SQSService(queues["name"], queues["dlq_name"])
+    wait_for(lambda: sqs.depth(dead_letter=True) == 1, timeout=60, interval=0.5)
+    assert _status(job) == "failed"
+    assert "500" in job.error or "gave up" in job.error
+    letters = sqs.dead_letters_peek()
+    assert len(letters) == 1 and letters[0]["receive_count"] >= 2
+    assert sqs.depth(dead_letter=True) == 1  # peeking consumed nothing
+
+    av.failing = False  # the provider recovers; an operator redrives
+    settings.SQS_QUEUE_ANALYSIS, settings.SQS_QUEUE_ANALYSIS_DLQ = queues["name"], queues["dlq_name"]
+    call_command("redrive_dlq")
+    assert sqs.depth(dead_letter=True) == 0
+    wait_for(lambda: _status(job) == "succeeded", timeout=40)
