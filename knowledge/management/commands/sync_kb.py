@@ -13,6 +13,9 @@ from knowledge.sync import knowledge_sync
 class Command(BaseCommand):
     help = ("Sync a folder of knowledge documents to the bucket (only files whose checksum changed) and index "
             "them. `make run` runs it with no arguments on start.")
+    # System checks import every URLconf and view (NumPy, DRF schema, ...): a second of start-up that a
+    # routine sync does not need. `manage.py check` and the web server still run them.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("directory", nargs="?", default=None,

@@ -66,4 +66,23 @@ fi
 # SNS: the notifications topic.
 aws_ sns create-topic --name "$TOPIC" >/dev/null
 
+# --- Knowledge base: S3 events -> the topic -> the events queue (raw delivery), as `bootstrap_aws` wires them.
+# The queue's default name carries the same prefix as the analysis queue's (none outside tests).
+EVENTS_QUEUE=${SQS_QUEUE_EVENTS:-${QUEUE%stocktool-analysis-queue}stocktool-events}
+KB_PREFIX=${KNOWLEDGE_PREFIX:-knowledge/}
+KB_TOPIC_ARN=$(aws_ sns create-topic --name "$TOPIC" --query TopicArn)
+KB_ACCOUNT=$(printf '%s' "$KB_TOPIC_ARN" | cut -d: -f5)
+if ! EV_URL=$(aws_ sqs get-queue-url --queue-name "$EVENTS_QUEUE" --query QueueUrl 2>/dev/null); then
+  EV_URL=$(aws_ sqs create-queue --queue-name "$EVENTS_QUEUE" \
+    --attributes VisibilityTimeout=60,MessageRetentionPeriod=86400 --query QueueUrl)
+fi
+EV_ARN=$(aws_ sqs get-queue-attributes --queue-url "$EV_URL" --attribute-names QueueArn --query Attributes.QueueArn)
+aws_ sqs set-queue-attributes --queue-url "$EV_URL" --attributes "$(printf '{"Policy":"{\\"Version\\":\\"2012-10-17\\",\\"Statement\\":[{\\"Sid\\":\\"topic-sends\\",\\"Effect\\":\\"Allow\\",\\"Principal\\":{\\"Service\\":\\"sns.amazonaws.com\\"},\\"Action\\":\\"sqs:SendMessage\\",\\"Resource\\":\\"%s\\",\\"Condition\\":{\\"ArnEquals\\":{\\"aws:SourceArn\\":\\"%s\\"}}}]}"}' "$EV_ARN" "$KB_TOPIC_ARN")"
+if [ -z "$(aws_ sns list-subscriptions-by-topic --topic-arn "$KB_TOPIC_ARN" --query "Subscriptions[?Endpoint=='$EV_ARN'].SubscriptionArn")" ]; then
+  aws_ sns subscribe --topic-arn "$KB_TOPIC_ARN" --protocol sqs --notification-endpoint "$EV_ARN" \
+    --attributes RawMessageDelivery=true >/dev/null
+fi
+aws_ sns set-topic-attributes --topic-arn "$KB_TOPIC_ARN" --attribute-name Policy --attribute-value "$(printf '{"Version":"2008-10-17","Statement":[{"Sid":"__default_statement_ID","Effect":"Allow","Principal":{"AWS":"*"},"Action":["SNS:GetTopicAttributes","SNS:SetTopicAttributes","SNS:AddPermission","SNS:RemovePermission","SNS:DeleteTopic","SNS:Subscribe","SNS:ListSubscriptionsByTopic","SNS:Publish"],"Resource":"%s","Condition":{"StringEquals":{"AWS:SourceOwner":"%s"}}},{"Sid":"bucket-publishes","Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"SNS:Publish","Resource":"%s","Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:s3:::%s"}}}]}' "$KB_TOPIC_ARN" "$KB_ACCOUNT" "$KB_TOPIC_ARN" "$BUCKET")"
+aws_ s3api put-bucket-notification-configuration --bucket "$BUCKET" --notification-configuration "$(printf '{"TopicConfigurations":[{"Id":"stocktool-knowledge-events","TopicArn":"%s","Events":["s3:ObjectCreated:*","s3:ObjectRemoved:*"],"Filter":{"Key":{"FilterRules":[{"Name":"prefix","Value":"%s"}]}}}]}' "$KB_TOPIC_ARN" "$KB_PREFIX")"
+
 echo "StockTool: resources ready"
