@@ -164,3 +164,21 @@ def test_a_cache_item_with_a_one_second_ttl_is_gone_two_seconds_later(cache):
     assert cache.get_cache_item("MSFT") == {"price": 1.5}
     time.sleep(2)
     assert cache.get_cache_item("MSFT") is None
+
+
+def test_a_large_value_round_trips_compressed_and_floats_stay_floats(cache):
+    history = {"columns": {"date": [f"2020-01-{i % 28 + 1:02d}" for i in range(2600)],
+                           "close": [100.0 + i * 0.01 for i in range(2600)], "volume": list(range(2600))}}
+    cache.put_cache_item("SPY", history, ttl_seconds=60, namespace="history:10y")
+    back = cache.get_cache_item("SPY", namespace="history:10y")
+    assert back == history
+    assert isinstance(back["columns"]["close"][0], float)
+
+
+def test_a_value_too_large_even_compressed_is_refused_and_nothing_is_written(cache):
+    import os
+
+    noise = os.urandom(300_000).hex()  # incompressible
+    with pytest.raises(ItemTooLarge, match="400 KB"):
+        cache.put_cache_item("BIG", {"noise": noise}, namespace="blob")
+    assert cache.get_cache_item("BIG", namespace="blob") is None

@@ -7,6 +7,7 @@ import json
 import random
 import time
 import uuid
+import zlib
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -377,16 +378,37 @@ def batch_write(table: str, requests: list[dict]) -> None:
 
 
 class StockCache:
-    """Stock data by symbol and namespace, with a per-item expiry."""
+    """Stock data by symbol and namespace, with a per-item expiry.
+
+    Small values are stored as native DynamoDB maps (readable in the console); values whose JSON passes
+    BLOB_THRESHOLD bytes (price histories) as one zlib-compressed JSON binary: a 5-year history as 7,500
+    Number attributes costs DynamoDB and the SDK far more to (de)serialise than one blob, and compression
+    keeps a decade of daily bars well under the 400 KB item limit.
+    """
+
+    BLOB_THRESHOLD = 4096
 
     def __init__(self, table: str):
         self.table = table
 
     def put_cache_item(self, key: str, value, ttl_seconds: int = 300, namespace: str = "quotes") -> None:
-        item = {"symbol": key, "data_type": namespace, "value": to_dynamo(value),
-                TTL_ATTRIBUTE: int(time.time() + ttl_seconds), "expires_at_ms": int((time.time() + ttl_seconds) * 1000)}
+        expires = time.time() + ttl_seconds
+        item = {
+            "symbol": {"S": key},
+            "data_type": {"S": namespace},
+            TTL_ATTRIBUTE: {"N": str(int(expires) + 1)},
+            "expires_at_ms": {"N": str(int(expires * 1000))},
+        }
+        raw = json.dumps(value, separators=(",", ":"), allow_nan=False)
+        if len(raw) > self.BLOB_THRESHOLD:
+            blob = zlib.compress(raw.encode(), 6)
+            if len(blob) > MAX_ITEM_BYTES - 1024:
+                raise ItemTooLarge(f"cache value {namespace}/{key} is {len(blob):,} bytes compressed; the limit is 400 KB")
+            item["blob"] = {"B": blob}
+        else:
+            item["value"] = _ser.serialize(to_dynamo(value))
         try:
-            client("dynamodb").put_item(TableName=self.table, Item=serialize(item))
+            client("dynamodb").put_item(TableName=self.table, Item=item)
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, f"cache put {namespace}/{key}") from exc
 
@@ -399,12 +421,14 @@ class StockCache:
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, f"cache get {namespace}/{key}") from exc
         item = resp.get("Item")
-        if not item:
+        if not item or int(item.get("expires_at_ms", {}).get("N", "0")) <= time.time() * 1000:
             return None
-        item = deserialize(item)
-        if item.get("expires_at_ms", 0) <= time.time() * 1000:
-            return None
-        return item.get("value")
+        if "blob" in item:
+            return json.loads(zlib.decompress(item["blob"]["B"]))
+        return from_dynamo(_de.deserialize(item["value"])) if "value" in item else None
+
+    def delete_cache_item(self, key: str, namespace: str = "quotes") -> None:
+        client("dynamodb").delete_item(TableName=self.table, Key={"symbol": {"S": key}, "data_type": {"S": namespace}})
 
     def ping(self, purpose: str = "probe") -> None:
         client("dynamodb", purpose=purpose).describe_table(TableName=self.table)

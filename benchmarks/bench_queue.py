@@ -1,0 +1,135 @@
+"""Celery on SQS (embedded moto) against Celery on Redis, in the same run (send_task -> task start).
+
+    .venv/bin/python benchmarks/bench_queue.py
+
+Prints: queue latency (apply_async -> task start) median/p95/p99, no-op throughput of one solo worker,
+and the time to analyse 20 symbols over 5 years of daily prices. Targets: latency < 15 ms median and
+< 50 ms p99; analysis < 200 ms.
+"""
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from harness import ROOT, report, setup
+
+
+def start_worker(queue: str, env: dict) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "bench_app", "worker", "--pool", "solo", "-Q", queue, "-l", "WARNING",
+         "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        cwd=Path(__file__).parent, env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    return proc
+
+
+def run_case(label: str, env: dict, queue: str, n: int = 200, burst: int = 300) -> tuple[list[float], float]:
+    if env.get("BENCH_BROKER") == "redis":
+        from celery import Celery
+
+        producer = Celery("bench-redis", broker="redis://127.0.0.1:6379/15")
+    else:
+        import bench_app
+
+        producer = bench_app.app
+
+    def send(*args):
+        producer.send_task("bench.stamp", args=list(args), queue=queue)
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(30)
+    port = sock.getsockname()[1]
+    worker = start_worker(queue, env)
+    try:
+        send("warm", port)
+        sock.recvfrom(256)  # the worker is up and polling
+        time.sleep(1.0)  # let it settle into its long poll
+        latencies = []
+        for i in range(n):
+            token = uuid.uuid4().hex
+            sent = time.time()
+            send(token, port)
+            got, started = sock.recvfrom(256)[0].decode().split()
+            assert got == token
+            latencies.append((float(started) - sent) * 1000)
+            if i % 50 == 49:
+                time.sleep(2.0)  # an idle spell: the next task must not wait for a poll to end
+        start = time.perf_counter()
+        for _ in range(burst):
+            send("b", port)
+        for _ in range(burst):
+            sock.recvfrom(256)
+        throughput = burst / (time.perf_counter() - start)
+    finally:
+        worker.terminate()
+        worker.wait(20)
+        sock.close()
+    return latencies, throughput
+
+
+def main():
+    server, label = setup()
+    try:
+        from django.conf import settings
+
+        print(f"endpoint: {label}")
+        sqs_lat, sqs_tp = run_case("sqs", {}, settings.SQS_QUEUE_ANALYSIS)
+        rows = [("Celery on SQS (moto), apply_async -> start", sqs_lat)]
+        redis_tp = None
+        try:
+            with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+                pass
+            redis_lat, redis_tp = run_case("redis", {"BENCH_BROKER": "redis"}, "bench")
+            rows.append(("Celery on Redis, apply_async -> start", redis_lat))
+        except OSError:
+            print("(no Redis on 127.0.0.1:6379: the Redis comparison is left out)")
+        stats = report("Queue latency", rows, baseline=rows[-1][0] if len(rows) > 1 else None)
+        for name, samples in rows:
+            ordered = sorted(samples)
+            print(f"  {name:<44} p99 {ordered[int(0.99 * (len(ordered) - 1))]:.2f} ms, max {ordered[-1]:.2f} ms")
+        print("\nThroughput of one solo worker, no-op tasks sent back to back")
+        print(f"  SQS (moto)  {sqs_tp:8.1f} tasks/s")
+        if redis_tp:
+            print(f"  Redis       {redis_tp:8.1f} tasks/s")
+        del stats
+
+        from analysis import market_data, risk
+
+        from analysis.market_data.providers.demo import DemoProvider
+        from analysis.market_data.providers.demo_universe import BENCHMARK, LISTINGS
+
+        demo = DemoProvider()
+        symbols = [listing.symbol for listing in LISTINGS if listing.symbol != BENCHMARK][:20]
+        prices = {s: {b["date"]: b["close"] for b in demo.history(s, "5y")} for s in symbols + ["SPY"]}
+        samples = []
+        for _ in range(30):
+            t = time.perf_counter()
+            risk.analyse(analysis_type="risk_assessment", symbols=symbols, weights=None, prices=prices)
+            samples.append((time.perf_counter() - t) * 1000)
+        days = len(next(iter(prices.values())))
+        report(f"Risk assessment of 20 symbols over 5 years ({days} daily prices each), maths only",
+               [("analysis.risk.analyse", samples)])
+        warm = []
+        for _ in range(10):
+            t = time.perf_counter()
+            for s in symbols + ["SPY"]:
+                market_data.history_get(symbol=s, period="5y")
+            warm.append((time.perf_counter() - t) * 1000)
+        report("Fetching those 21 price histories through the DynamoDB stock cache (after the first, all hits)",
+               [("market_data.history_get x 21", warm[1:])])
+        print(f"  first (cold) fetch: {warm[0]:.1f} ms")
+        print(f"\nmedian of medians check: SQS latency {statistics.median(sqs_lat):.2f} ms")
+    finally:
+        if server:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
