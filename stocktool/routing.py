@@ -1,3 +1,9 @@
 """WebSocket routes of every app, gathered for the ASGI router."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from analysis.consumers import NotificationsConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/notifications/", NotificationsConsumer.as_asgi()),
+]
