@@ -169,7 +169,10 @@ KNOWLEDGE_PRESIGNED_SECONDS = env_int("KNOWLEDGE_PRESIGNED_SECONDS", 300, minimu
 KNOWLEDGE_RECONCILE_SECONDS = env_int("KNOWLEDGE_RECONCILE_SECONDS", 5, minimum=1)
 
 # --- Cache --------------------------------------------------------------------------------------------------
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "stocktool"}}
+if DYNAMODB_ENABLED:  # the table bootstrap_aws creates; LOCATION names it
+    CACHES = {"default": {"BACKEND": "stocktool.aws.cache.DynamoDBCache", "LOCATION": DYNAMODB_TABLE_DJANGO_CACHE}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "stocktool"}}
 
 # --- Celery on SQS ----------------------------------------------------------------------------------------
 if SQS_ENABLED:

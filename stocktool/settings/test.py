@@ -48,3 +48,5 @@ CELERY_TASK_DEFAULT_QUEUE = SQS_QUEUE_ANALYSIS
 if "OPTIONS" in STORAGES["default"]:  # noqa: F405
     STORAGES["default"]["OPTIONS"]["bucket_name"] = S3_BUCKET_NAME  # noqa: F405
 CELERY_TASK_ALWAYS_EAGER = True  # unit tests run tasks in-process; integration tests start a real worker
+if CACHES["default"]["BACKEND"] == "stocktool.aws.cache.DynamoDBCache":  # noqa: F405
+    CACHES = {**CACHES, "default": {**CACHES["default"], "LOCATION": DYNAMODB_TABLE_DJANGO_CACHE}}  # noqa: F405
