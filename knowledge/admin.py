@@ -53,9 +53,15 @@ class KnowledgeDocumentAdmin(admin.ModelAdmin):
                                        key=obj.key if change else None)
         obj.pk = doc.pk
         obj.refresh_from_db()
-        if existed:
-            messages.info(request, f"Stored as a new version of {doc.key}; earlier versions are kept and can be "
-                                   "restored below.")
+        obj.new_version_of_existing = existed and not change
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(obj, "new_version_of_existing", False):
+            # Not an "added" document: say what happened and show its versions.
+            messages.info(request, f"{obj.key} already existed: the upload is stored as its new version; earlier "
+                                   "versions are kept and can be restored below.")
+            return self._back(obj)
+        return super().response_add(request, obj, post_url_continue)
 
     def delete_model(self, request, obj):
         document_delete(document=obj)

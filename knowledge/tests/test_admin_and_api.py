@@ -33,7 +33,7 @@ def test_staff_upload_a_new_version_restore_and_download(aws, admin_client):
     first = doc.version_id
     resp = admin_client.post(reverse(ADD), {"upload": md(name, "# Walrus\n\nThe narwhal horn rule."), "title": ""},
                              follow=True)
-    assert b"new version" in resp.content
+    assert b"stored as its new version" in resp.content
     assert KnowledgeDocument.objects.filter(key=doc.key).count() == 1
     page = admin_client.get(change_url(doc)).content.decode()
     assert "Versions in S3" in page and page.count("Restore this version") == 1 and first[:16] in page

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from stocktool.aws import AWSError
 from stocktool.aws.s3 import normalise_prefix
 
+from knowledge.storage import uses_s3
 from knowledge.sync import knowledge_sync
 
 
@@ -52,11 +53,15 @@ class Command(BaseCommand):
         self.stdout.write(f"\r\033[K[{done}/{total}] {action} {key}"[:200], ending="")
         self.stdout.flush()
 
+    @staticmethod
+    def _target(prefix: str) -> str:
+        return f"{settings.S3_BUCKET_NAME}/{prefix}" if uses_s3() else "the index only (S3_ENABLED=false)"
+
     def _summary(self, stats: dict, folder: Path, prefix: str, seconds: float) -> str:
         verb = "would upload" if stats["dry_run"] else "uploaded"
         gone = "would delete" if stats["dry_run"] else "deleted"
         line = (f"sync_kb: {stats['uploaded']} {verb}, {stats['unchanged']} unchanged, {stats['deleted']} {gone}, "
-                f"{stats['failed']} failed ({folder} -> {settings.S3_BUCKET_NAME}/{prefix}, {seconds:.2f} s)")
+                f"{stats['failed']} failed ({folder} -> {self._target(prefix)}, {seconds:.2f} s)")
         if "reindexed" in stats:
             r = stats["reindexed"]
             line += f"; reindexed {r['indexed']}, {r['failed']} unreadable, {r['removed']} removed"
