@@ -50,8 +50,8 @@ def knowledge_sync(*, directory: str | Path | None = None, prefix: str | None = 
         data = Path(item["path"]).read_bytes()
         document_index_bytes(key=item["key"], data=data, version_id=item["version_id"] or "", etag=item["etag"])
     _index_missing(stats["unchanged_keys"])
-    for key in stats["deleted_keys"]:
-        document_forget(key=key)
+    present = set(stats["remote_keys"]) | {c["key"] for c in stats["changed"]}
+    _forget_absent(prefix, present - set(stats["deleted_keys"]))
     if reindex:
         stats["reindexed"] = index_rebuild(prefix=prefix)
     return stats
@@ -68,6 +68,14 @@ def _index_missing(unchanged: list[dict]) -> None:
         head = s3.head(item["key"]) or {}
         document_index_bytes(key=item["key"], data=Path(item["path"]).read_bytes(),
                              version_id=head.get("VersionId") or "", etag=item["etag"])
+
+
+def _forget_absent(prefix: str, present: set[str]) -> None:
+    """Unindex documents under ``prefix`` the bucket no longer has (deleted now, or an emulator restarted)."""
+    indexed = KnowledgeDocument.objects.filter(key__startswith=prefix).exclude(status=Status.DELETED)
+    for key in indexed.values_list("key", flat=True):
+        if key not in present:
+            document_forget(key=key)
 
 
 def _sync_without_s3(directory: Path, prefix: str, *, dry_run: bool) -> dict:

@@ -118,3 +118,11 @@ def test_the_starter_knowledge_base_syncs_by_default(aws):
 def test_a_missing_folder_is_a_command_error(aws):
     with pytest.raises(CommandError, match="not a directory"):
         run(f"/nonexistent/{uuid.uuid4().hex}")
+
+
+def test_documents_the_bucket_lost_leave_the_index_on_the_next_sync(aws, folder, scratch_prefix):
+    run(str(folder), "--prefix", scratch_prefix)
+    KnowledgeDocument.objects.create(key=scratch_prefix + "lost.md", title="Lost", status="indexed")
+    run(str(folder), "--prefix", scratch_prefix)  # e.g. the embedded emulator restarted empty
+    assert KnowledgeDocument.objects.get(key=scratch_prefix + "lost.md").status == "deleted"
+    assert KnowledgeDocument.objects.get(key=scratch_prefix + "alpha.md").status == "indexed"

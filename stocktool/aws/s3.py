@@ -234,7 +234,8 @@ class S3Service:
         files, errors = scan_directory(root)
         remote = {o["key"]: o for o in self.list_files(prefix)}
         stats = {"uploaded": 0, "unchanged": 0, "deleted": 0, "failed": len(errors), "errors": errors,
-                 "changed": [], "unchanged_keys": [], "deleted_keys": [], "dry_run": dry_run}
+                 "changed": [], "unchanged_keys": [], "deleted_keys": [], "remote_keys": sorted(remote),
+                 "dry_run": dry_run}
         plan = self._plan(root, files, prefix, remote, stats, check)
         # A refused file keeps its remote copy: refusing is not deleting.
         keep = {prefix + rel for rel in files} | {prefix + e["path"] for e in errors}
