@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness import report, setup  # noqa: E402
+from harness import report, setup
 
 DOC = ("# Benchmark document\n\n" + "Volatility is the standard deviation of returns, annualised with the square "
        "root of 252 trading days. ") * 60  # about 10 KB
@@ -44,11 +44,11 @@ def bench_put_get(rounds: int) -> None:
     put_raw, put_svc, get_raw, get_svc = [], [], [], []
     for i in range(rounds):
         key = f"bench/put-{i % 10}.md"
-        put_raw.append(timed(lambda: raw.put_object(Bucket=bucket, Key=key, Body=body, ContentType="text/markdown",
-                                                    ServerSideEncryption="AES256")))
-        put_svc.append(timed(lambda: s3.upload_fileobj(io.BytesIO(body), key)))
-        get_raw.append(timed(lambda: raw.get_object(Bucket=bucket, Key=key)["Body"].read()))
-        get_svc.append(timed(lambda: s3.download_fileobj(key)))
+        put_raw.append(timed(lambda k=key: raw.put_object(Bucket=bucket, Key=k, Body=body, ContentType="text/markdown",
+                                                          ServerSideEncryption="AES256")))
+        put_svc.append(timed(lambda k=key: s3.upload_fileobj(io.BytesIO(body), k)))
+        get_raw.append(timed(lambda k=key: raw.get_object(Bucket=bucket, Key=k)["Body"].read()))
+        get_svc.append(timed(lambda k=key: s3.download_fileobj(k)))
     report("S3 PUT of 10 KB, encrypted, text/markdown (the service answers the version id too)",
            [("raw boto3 put_object", put_raw), ("S3Service.upload_fileobj", put_svc)], baseline="raw boto3 put_object")
     report("S3 GET of 10 KB", [("raw boto3 get_object", get_raw), ("S3Service.download_fileobj", get_svc)],

@@ -96,7 +96,7 @@ def events_listen(*, once: bool = False, wait_seconds: int = 20, reconcile_every
             last = time.monotonic()
         try:
             stats = events_process(wait_seconds=min(wait_seconds, max(1, int(every))))
-        except Exception as exc:  # a listener outlives a flaky endpoint; botocore errors are not translated here
+        except Exception as exc:  # noqa: BLE001  a listener outlives a flaky endpoint (botocore errors too)
             logger.warning("events queue unavailable: %s", exc)
             time.sleep(2)
             continue

@@ -16,16 +16,7 @@ HEADING_WEIGHT = 2
 DOC_WEIGHT = 0.35  # share of the whole document's BM25 score added to each of its passages
 EXPANSION_WEIGHT = 0.5  # query terms added by synonyms weigh this much
 
-STOPWORDS = frozenset("""
-a about above after again against all am an and any are aren't as at be because been before being below
-between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each
-few for from further had hadn't has hasn't have haven't having he her here hers herself him himself his how
-i if in into is isn't it it's its itself just let's me more most mustn't my myself no nor not of off on once
-only or other ought our ours ourselves out over own same shan't she should shouldn't so some such than that
-the their theirs them themselves then there these they this those through to too under until up very was
-wasn't we were weren't what when where which while who whom why will with won't would wouldn't you your
-yours yourself yourselves also get gets got does tell explain mean means meaning please want know
-""".split())
+STOPWORDS = frozenset(["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "aren't", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "can't", "cannot", "could", "couldn't", "did", "didn't", "do", "does", "doesn't", "doing", "don't", "down", "during", "each", "few", "for", "from", "further", "had", "hadn't", "has", "hasn't", "have", "haven't", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "isn't", "it", "it's", "its", "itself", "just", "let's", "me", "more", "most", "mustn't", "my", "myself", "no", "nor", "not", "of", "off", "on", "once", "only", "or", "other", "ought", "our", "ours", "ourselves", "out", "over", "own", "same", "shan't", "she", "should", "shouldn't", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "wasn't", "we", "were", "weren't", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "won't", "would", "wouldn't", "you", "your", "yours", "yourself", "yourselves", "also", "get", "gets", "got", "does", "tell", "explain", "mean", "means", "meaning", "please", "want", "know"])
 
 # Abbreviations and their spelled-out forms. Both sides of the index see the expansion, so a question that
 # writes "value at risk" finds a passage that writes "VaR", and the other way round.

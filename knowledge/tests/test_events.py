@@ -1,6 +1,5 @@
 """S3 events: bucket -> SNS -> events queue -> index, over HTTP against the emulator."""
 
-import io
 import json
 import time
 import uuid

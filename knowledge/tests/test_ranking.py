@@ -37,7 +37,7 @@ def test_bm25_prefers_the_passage_about_the_query():
         "a.md": "# Beta\n\nBeta measures sensitivity to the market index.",
         "b.md": "# Dividends\n\nDividends are cash paid to shareholders.",
     })
-    assert [e.doc for e, _ in index.search("market sensitivity")][0] == "a.md"
+    assert next(e.doc for e, _ in index.search("market sensitivity")) == "a.md"
     assert index.search("zebra") == []
 
 

@@ -4,11 +4,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from stocktool.aws import AWSError
-from stocktool.aws.s3 import normalise_prefix
-
 from knowledge.storage import uses_s3
 from knowledge.sync import knowledge_sync
+from stocktool.aws import AWSError
+from stocktool.aws.s3 import normalise_prefix
 
 
 class Command(BaseCommand):
