@@ -43,23 +43,28 @@ def document_upload(*, name: str, content: bytes, title: str = "", user=None,
         raise DocumentError(f"A new version of {key.rsplit('/', 1)[-1]} must be a {suffix_of(key)} file too.")
     parsed = parse_document(key or name, content, max_bytes=max_bytes())
     key = key or document_key_for(name=name)
-    doc = KnowledgeDocument.objects.filter(key=key).first()
-    existed = doc is not None
-    doc = doc or KnowledgeDocument(key=key)
+    # The row exists before the object does: the S3 event of this very upload can reach the events listener
+    # before this request commits, and both must then write the same row rather than race to insert it.
+    doc, created = KnowledgeDocument.objects.get_or_create(
+        key=key, defaults={"file": key, "title": title or parsed.title, "status": Status.PENDING})
+    existed = not created
     upload = ContentFile(content, name=name)
     upload.content_type = parsed.content_type
     sha = hashlib.sha256(content).hexdigest()
     upload.s3_metadata = {"sha256": sha, **({"title": quote(title)} if title else {})}
     storage = KnowledgeDocument._meta.get_field("file").storage
-    if existed and not uses_s3():
-        storage.delete(key)  # the file system keeps no versions: replace in place
-    doc.key = doc.file.name = storage.save(key, upload)  # S3: file_overwrite, so a same key is a new version
-    version_id, etag = _stored_version(doc.key)
+    version_id = ""
     try:
+        if existed and not uses_s3():
+            storage.delete(key)  # the file system keeps no versions: replace in place
+        doc.key = doc.file.name = storage.save(key, upload)  # S3: file_overwrite, a same key is a new version
+        version_id, etag = _stored_version(doc.key)
         _index(doc, parsed, version_id=version_id, etag=etag, size=len(content), sha256=sha,
                title=title, user=user)
     except Exception:
         _undo_upload(doc.key, version_id, existed)
+        if created:
+            KnowledgeDocument.objects.filter(pk=doc.pk, status=Status.PENDING).delete()
         raise
     return doc, existed
 
@@ -77,16 +82,16 @@ def _undo_upload(key: str, version_id: str, existed: bool) -> None:
     try:
         if version_id:
             get_s3_service().delete(key, version_id=version_id)  # the previous version is current again
-        elif not existed:
+        elif not existed and not uses_s3():
             KnowledgeDocument._meta.get_field("file").storage.delete(key)
-    except AWSError:
+    except (AWSError, OSError):
         logger.exception("could not remove %s@%s after a failed index", key, version_id)
 
 
 def document_index_bytes(*, key: str, data: bytes, version_id: str = "", etag: str = "", title: str = "",
                          last_modified=None) -> str:
     """Index ``data`` as version ``version_id`` of ``key``; return "indexed" or "failed" (reason kept)."""
-    doc = KnowledgeDocument.objects.filter(key=key).first() or KnowledgeDocument(key=key)
+    doc, _ = KnowledgeDocument.objects.get_or_create(key=key, defaults={"file": key})
     sha = hashlib.sha256(data).hexdigest()
     try:
         parsed = parse_document(key, data, max_bytes=max_bytes())
@@ -124,6 +129,8 @@ def _set_state(doc: KnowledgeDocument, status: str, *, error: str = "", **fields
     if not doc.file.name:
         doc.file.name = doc.key
     with transaction.atomic():
+        if doc.pk:  # one writer per document at a time (an upload and the events listener can meet here)
+            list(KnowledgeDocument.objects.select_for_update().filter(pk=doc.pk).values_list("pk"))
         doc.save()
         KnowledgePassage.objects.filter(document=doc).delete()
         index_touch()

@@ -1,5 +1,6 @@
 """Upload, versions, restore, delete and re-index against the emulator's bucket, with the index in the DB."""
 
+import io
 import urllib.request
 import uuid
 
@@ -124,8 +125,8 @@ def test_html_is_indexed_as_text_without_scripts(s3):
 
 def test_sync_from_s3_ignores_duplicate_and_out_of_order_hints(s3):
     key = f"knowledge/{unique_name()}"
-    v1 = s3.upload_fileobj(__import__("io").BytesIO(b"# K\n\nFirst capybara."), key)["version_id"]
-    v2 = s3.upload_fileobj(__import__("io").BytesIO(b"# K\n\nSecond okapi."), key)["version_id"]
+    v1 = s3.upload_fileobj(io.BytesIO(b"# K\n\nFirst capybara."), key)["version_id"]
+    v2 = s3.upload_fileobj(io.BytesIO(b"# K\n\nSecond okapi."), key)["version_id"]
     assert document_sync_from_s3(key=key, version_hint=v2) == "indexed"
     assert document_sync_from_s3(key=key, version_hint=v2) == "unchanged"  # duplicate
     assert document_sync_from_s3(key=key, version_hint=v1) == "unchanged"  # late event for an older version
@@ -136,7 +137,7 @@ def test_sync_from_s3_ignores_duplicate_and_out_of_order_hints(s3):
 
 def test_an_unreadable_object_is_kept_as_failed_with_its_reason(s3):
     key = f"knowledge/{uuid.uuid4().hex[:6]}.md"
-    s3.upload_fileobj(__import__("io").BytesIO(b"\x00\x01binary"), key)
+    s3.upload_fileobj(io.BytesIO(b"\x00\x01binary"), key)
     assert document_sync_from_s3(key=key) == "failed"
     doc = KnowledgeDocument.objects.get(key=key)
     assert "binary" in doc.error and not doc.passages.exists()
@@ -152,3 +153,22 @@ def test_reindex_and_rebuild_read_what_is_in_s3(s3):
     assert stats["removed"] >= 1 and stats["indexed"] >= 1
     stray.refresh_from_db()
     assert stray.status == Status.DELETED
+
+
+def test_an_upload_whose_event_is_handled_first_still_succeeds(s3, monkeypatch):
+    """The events listener may index the new object before the upload's own transaction writes the row."""
+    from knowledge.events import handle_event_message
+
+    name = unique_name("race")
+    key = f"knowledge/{name}"
+    original = services._stored_version
+
+    def event_arrives_first(stored_key):
+        handle_event_message({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+                                           "s3": {"bucket": {"name": s3.bucket}, "object": {"key": stored_key}}}]})
+        return original(stored_key)
+
+    monkeypatch.setattr(services, "_stored_version", event_arrives_first)
+    doc, existed = upload(name, "# Race\n\nThe heron race.")
+    assert not existed and doc.key == key and KnowledgeDocument.objects.filter(key=key).count() == 1
+    assert knowledge_search(query="heron race")[0]["key"] == key
