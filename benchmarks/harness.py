@@ -36,12 +36,17 @@ def setup(prefix: str = "bench-"):
                  "DYNAMODB_TABLE_DJANGO_CACHE", "SQS_QUEUE_ANALYSIS", "SQS_QUEUE_ANALYSIS_DLQ",
                  "SNS_TOPIC_NOTIFICATIONS"):
         os.environ.setdefault(name, prefix + name.lower().replace("_", "-"))
-    import django
+    try:
+        import django
 
-    django.setup()
-    from stocktool.aws.bootstrap import bootstrap
+        django.setup()
+        from stocktool.aws.bootstrap import bootstrap
 
-    bootstrap()
+        bootstrap()
+    except BaseException:
+        if server:
+            server.stop()  # never leave an emulator behind
+        raise
     return server, label
 
 
