@@ -1,11 +1,16 @@
 import asyncio
 
 from asgiref.sync import sync_to_async
+from django.contrib.auth.decorators import login_required, user_passes_test
+from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from . import health
+from stocktool.aws import AWSError
+
+from . import charts, health, selectors
 
 
 @never_cache
@@ -17,3 +22,45 @@ async def health_view(request):
     )
     body, status = health.report({"database": db_result, **aws_results})
     return JsonResponse(body, status=status)
+
+
+def _staff(user) -> bool:
+    if not user.is_staff:
+        raise PermissionDenied  # signed in but not staff: 403, not another trip to the login page
+    return True
+
+
+@never_cache
+@require_GET
+@login_required
+@user_passes_test(_staff)
+def monitoring_view(request):
+    """Summary numbers and charts of the last hour and day, read back from CloudWatch."""
+    try:
+        overview = selectors.metrics_overview()
+    except AWSError as exc:
+        return render(request, "monitoring/monitoring.html", {"error": str(exc)}, status=503)
+    for window in overview["windows"].values():
+        window["charts"] = _charts(window["series"])
+    return render(request, "monitoring/monitoring.html", overview)
+
+
+def _charts(series: dict) -> list[dict]:
+    depth = series["queue_depth"]
+    specs = [
+        ("API latency", "ms", [("average", series["latency_avg"]), ("median", series["latency_p50"] or []),
+                               ("p90", series["latency_p90"] or [])]),
+        ("Requests and 5xx", "", [("requests", series["requests"]), ("5xx", series["errors"])]),
+        ("Cache hit rate", "%", [("hit rate", series["cache_hit_rate"])]),
+        ("Tool execution time", "ms", [("average", series["tool_time_avg"])]),
+        ("Model tokens", "", [("tokens", series["model_tokens"])]),
+        ("Queue depth", "", [("analysis", depth["analysis"]), ("dead letters", depth["dlq"])]),
+    ]
+    return [
+        {
+            "title": title,
+            "svg": charts.line_chart(title, lines, start=series["start"], end=series["end"], unit=unit),
+            "legend": charts.legend(lines),
+        }
+        for title, unit, lines in specs
+    ]

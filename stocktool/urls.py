@@ -8,6 +8,7 @@ from monitoring.views import health_view
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("health", health_view, name="health"),
+    path("", include("monitoring.urls")),  # monitoring/ page, api/metrics/summary
     path("", include("knowledge.urls")),  # before admin/: it owns admin/rag/sync-to-s3
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -2,6 +2,7 @@
 
 import json
 
+from stocktool.aws.bootstrap import alarm_names, resource_prefix
 from stocktool.aws.session import client
 
 
@@ -42,4 +43,23 @@ def snapshot(*, bucket, tables, queue, dlq, topic) -> dict:
         out[role] = keep
     topics = [t["TopicArn"].rsplit(":", 1)[-1] for t in sns.list_topics()["Topics"]]
     out["topic_exists"] = topic in topics
+    out["alarms"] = _alarms(resource_prefix(bucket, tables["conversations"], tables["cache"], queue, dlq, topic), topic)
+    return out
+
+
+def _alarms(prefix: str, topic: str) -> dict:
+    """The monitoring alarms, named after the resources' prefix; each must notify ``topic``."""
+    names = alarm_names(prefix)
+    found = client("cloudwatch").describe_alarms(AlarmNames=list(names.values()))["MetricAlarms"]
+    by_name = {a["AlarmName"]: a for a in found}
+    ignore = {"AlarmName", "AlarmArn", "AlarmConfigurationUpdatedTimestamp", "StateUpdatedTimestamp"}
+    out = {}
+    for role, name in names.items():
+        alarm = by_name.get(name)
+        if alarm is None:
+            out[role] = None
+            continue
+        keep = {k: v for k, v in alarm.items() if k not in ignore and not k.startswith("State")}
+        keep["AlarmActions"] = [arn.rsplit(":", 1)[-1] == topic for arn in alarm.get("AlarmActions", [])]
+        out[role] = keep
     return out

@@ -37,6 +37,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so they see every request: both sync- and async-capable, no thread hop under ASGI.
+    "monitoring.middleware.RequestIdMiddleware",
+    "monitoring.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -129,6 +132,12 @@ SQS_MAX_RECEIVE_COUNT = env_int("SQS_MAX_RECEIVE_COUNT", 3, minimum=1, maximum=1
 SNS_TOPIC_NOTIFICATIONS = env_str("SNS_TOPIC_NOTIFICATIONS", "stocktool-notifications")
 CLOUDWATCH_NAMESPACE = env_str("CLOUDWATCH_NAMESPACE", "StockTool")
 CLOUDWATCH_DASHBOARD = env_str("CLOUDWATCH_DASHBOARD", "stocktool-metrics")
+# Metrics go to an in-process buffer; a background thread sends them this often (and at exit).
+MONITORING_FLUSH_INTERVAL = env_int("MONITORING_FLUSH_INTERVAL", 5, minimum=1, maximum=60)
+MONITORING_BUFFER_SIZE = env_int("MONITORING_BUFFER_SIZE", 50_000, minimum=100)  # data points; oldest dropped
+MONITORING_QUEUE_DEPTH_INTERVAL = env_int("MONITORING_QUEUE_DEPTH_INTERVAL", 60)  # seconds; 0: not sampled
+MONITORING_LATENCY_ALARM_MS = env_int("MONITORING_LATENCY_ALARM_MS", 2000, minimum=1)  # alarm on p90 above
+MONITORING_5XX_ALARM_COUNT = env_int("MONITORING_5XX_ALARM_COUNT", 10, minimum=1)  # 5xx in a minute: alarm
 
 # --- Files: knowledge documents live in the versioned bucket (django-storages) -----------------------------
 if S3_ENABLED:
@@ -250,13 +259,23 @@ DEMO_USERNAME = env_str("DEMO_USERNAME", "demo")
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+LOG_FORMAT = env_str("LOG_FORMAT", "json", choices=("json", "plain"))  # json: one object a line, request id
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING too (JSON lines with the request id)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {"()": "monitoring.logs.JsonFormatter"},
+    },
+    "filters": {"request_id": {"()": "monitoring.logs.RequestIdFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own console handler (DEBUG only) would print its lines a second time, unformatted.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "botocore": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
     },

@@ -64,7 +64,54 @@ else
 fi
 
 # SNS: the notifications topic.
-aws_ sns create-topic --name "$TOPIC" >/dev/null
+TOPIC_ARN=$(aws_ sns create-topic --name "$TOPIC" --query TopicArn)
+
+# CloudWatch: the metrics dashboard and the alarms, which notify the topic (as `bootstrap_aws` makes them).
+NAMESPACE=${CLOUDWATCH_NAMESPACE:-StockTool}
+DASHBOARD=${CLOUDWATCH_DASHBOARD:-stocktool-metrics}
+LATENCY_ALARM_MS=${MONITORING_LATENCY_ALARM_MS:-2000}
+ERRORS_ALARM_COUNT=${MONITORING_5XX_ALARM_COUNT:-10}
+# Alarm names start with the prefix the resource names share, up to its last dash ("stocktool-").
+prefix_of() {
+  local p=$1 n
+  shift
+  for n in "$@"; do
+    while [ -n "$p" ] && [ "${n#"$p"}" = "$n" ]; do p=${p%?}; done
+  done
+  case $p in *-*) printf '%s' "${p%-*}-" ;; esac
+}
+PREFIX=$(prefix_of "$BUCKET" "$T_CONV" "$T_CACHE" "$QUEUE" "$DLQ" "$TOPIC")
+
+DASHBOARD_BODY=$(cat <<EOF
+{"widgets":[
+  {"type":"metric","x":0,"y":0,"width":12,"height":6,"properties":{"title":"API latency, all routes (ms)","region":"${REGION}","view":"timeSeries","stat":"Average","period":60,"metrics":[["${NAMESPACE}","APILatencyAll",{"stat":"p50","label":"p50"}],["${NAMESPACE}","APILatencyAll",{"stat":"p90","label":"p90"}],["${NAMESPACE}","APILatencyAll",{"stat":"Average","label":"average"}]],"annotations":{"horizontal":[{"label":"alarm: p90","value":${LATENCY_ALARM_MS}}]}}},
+  {"type":"metric","x":12,"y":0,"width":12,"height":6,"properties":{"title":"Requests and 5xx errors","region":"${REGION}","view":"timeSeries","stat":"Average","period":60,"metrics":[["${NAMESPACE}","APILatencyAll",{"stat":"SampleCount","label":"requests"}],["${NAMESPACE}","Errors",{"stat":"Sum","label":"5xx"}]]}},
+  {"type":"metric","x":0,"y":6,"width":12,"height":6,"properties":{"title":"API latency by route (ms)","region":"${REGION}","view":"timeSeries","stat":"Average","period":60,"metrics":[[{"expression":"SEARCH('{\"${NAMESPACE}\",Method,Route,StatusClass} MetricName=\"APILatency\"', 'Average', 60)","id":"e1","label":""}]]}},
+  {"type":"metric","x":12,"y":6,"width":12,"height":6,"properties":{"title":"Tool execution time (ms)","region":"${REGION}","view":"timeSeries","stat":"Average","period":60,"metrics":[[{"expression":"SEARCH('{\"${NAMESPACE}\",Success,Tool} MetricName=\"ToolExecutionTime\"', 'Average', 60)","id":"e1","label":""}]]}},
+  {"type":"metric","x":0,"y":12,"width":12,"height":6,"properties":{"title":"Cache hit rate (%)","region":"${REGION}","view":"timeSeries","stat":"Average","period":60,"metrics":[[{"expression":"SEARCH('{\"${NAMESPACE}\",Cache} MetricName=\"CacheHitRate\"', 'Average', 60)","id":"e1","label":""}]]}},
+  {"type":"metric","x":12,"y":12,"width":12,"height":6,"properties":{"title":"Model tokens","region":"${REGION}","view":"timeSeries","stat":"Sum","period":60,"metrics":[[{"expression":"SEARCH('{\"${NAMESPACE}\",Model} MetricName=\"ModelTokens\"', 'Sum', 60)","id":"e1","label":""}]]}},
+  {"type":"metric","x":0,"y":18,"width":12,"height":6,"properties":{"title":"Model latency (ms)","region":"${REGION}","view":"timeSeries","stat":"Average","period":60,"metrics":[[{"expression":"SEARCH('{\"${NAMESPACE}\",Model} MetricName=\"ModelLatency\"', 'Average', 60)","id":"e1","label":""}]]}},
+  {"type":"metric","x":12,"y":18,"width":12,"height":6,"properties":{"title":"Queue depth","region":"${REGION}","view":"timeSeries","stat":"Maximum","period":60,"metrics":[["${NAMESPACE}","QueueDepth","Queue","analysis",{"stat":"Maximum","label":"analysis"}],["${NAMESPACE}","QueueDepth","Queue","dlq",{"stat":"Maximum","label":"dead letters"}]]}}
+]}
+EOF
+)
+aws_ cloudwatch put-dashboard --dashboard-name "$DASHBOARD" --dashboard-body "$DASHBOARD_BODY" >/dev/null
+
+alarm() {
+  aws_ cloudwatch put-metric-alarm --namespace "$NAMESPACE" --period 60 --treat-missing-data notBreaching \
+    --actions-enabled --alarm-actions "$TOPIC_ARN" "$@"
+}
+alarm --alarm-name "${PREFIX}api-latency-p90" \
+  --alarm-description "API latency p90 over $LATENCY_ALARM_MS ms for 3 minutes" \
+  --metric-name APILatencyAll --extended-statistic p90 --evaluation-periods 3 --datapoints-to-alarm 3 \
+  --threshold "$LATENCY_ALARM_MS" --comparison-operator GreaterThanThreshold
+alarm --alarm-name "${PREFIX}dlq-not-empty" --alarm-description "A message is in the analysis dead-letter queue" \
+  --metric-name QueueDepth --dimensions Name=Queue,Value=dlq --statistic Maximum \
+  --evaluation-periods 1 --datapoints-to-alarm 1 --threshold 0 --comparison-operator GreaterThanThreshold
+alarm --alarm-name "${PREFIX}5xx-burst" \
+  --alarm-description "$ERRORS_ALARM_COUNT or more 5xx responses within a minute" \
+  --metric-name Errors --statistic Sum --evaluation-periods 1 --datapoints-to-alarm 1 \
+  --threshold "$ERRORS_ALARM_COUNT" --comparison-operator GreaterThanOrEqualToThreshold
 
 # --- Knowledge base: S3 events -> the topic -> the events queue (raw delivery), as `bootstrap_aws` wires them.
 # The queue's default name carries the same prefix as the analysis queue's (none outside tests).
