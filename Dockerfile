@@ -20,4 +20,4 @@ RUN useradd --create-home --uid 1000 app && mkdir -p /data && chown app /data \
 USER app
 
 EXPOSE 8000
-CMD ["uvicorn", "stocktool.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--lifespan", "off"]
+CMD ["uvicorn", "stocktool.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--lifespan", "on"]

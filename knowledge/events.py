@@ -9,15 +9,13 @@ forged event cannot put anything into the index that the bucket does not hold.
 
 import json
 import logging
-import time
 from urllib.parse import unquote_plus
 
 from django.conf import settings
 
-from stocktool.aws import AWSError
 from stocktool.aws.sqs import SQSService
 
-from .services import document_sync_from_s3, index_reconcile
+from .services import document_sync_from_s3
 
 logger = logging.getLogger(__name__)
 
@@ -74,33 +72,3 @@ def events_process(*, wait_seconds: int = 0, max_messages: int = 10) -> dict:
 
     stats = events_queue().process_messages(handler, max_messages=max_messages, wait_seconds=wait_seconds)
     return {**stats, **outcomes}
-
-
-def events_listen(*, once: bool = False, wait_seconds: int = 20, reconcile_every: float | None = None,
-                  stop=lambda: False) -> None:
-    """Handle events until ``stop()``; every ``reconcile_every`` seconds compare the bucket with the index.
-
-    The comparison catches what events miss: moto sends no event for a delete marker, and a queue can lose
-    messages past its retention.
-    """
-    every = settings.KNOWLEDGE_RECONCILE_SECONDS if reconcile_every is None else reconcile_every
-    last = 0.0
-    while True:
-        if time.monotonic() - last >= every:
-            try:
-                changes = index_reconcile()
-                if changes["indexed"] or changes["removed"] or changes["failed"]:
-                    logger.info("reconciled with the bucket: %s", changes)
-            except AWSError as exc:
-                logger.warning("reconcile failed: %s", exc)
-            last = time.monotonic()
-        try:
-            stats = events_process(wait_seconds=min(wait_seconds, max(1, int(every))))
-        except Exception as exc:  # noqa: BLE001  a listener outlives a flaky endpoint (botocore errors too)
-            logger.warning("events queue unavailable: %s", exc)
-            time.sleep(2)
-            continue
-        if stats["received"]:
-            logger.info("events: %s", stats)
-        if once or stop():
-            return

@@ -1,5 +1,10 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels."""
+"""ASGI entry point: HTTP through Django, WebSockets through Channels, and the events consumer.
 
+The lifespan protocol starts the events-queue consumer in the server's event loop (EVENTS_LISTENER=web, the
+default), so S3 events index documents and finished analyses reach the WebSockets this process holds.
+"""
+
+import logging
 import os
 
 from django.core.asgi import get_asgi_application
@@ -15,11 +20,39 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 
 from stocktool.routing import websocket_urlpatterns  # noqa: E402
 
+logger = logging.getLogger(__name__)
+
 http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app
 
-application = ProtocolTypeRouter(
+router = ProtocolTypeRouter(
     {
         "http": http_app,
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+
+async def lifespan(receive, send) -> None:
+    listener = None
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            if settings.EVENTS_LISTENER == "web" and settings.SQS_ENABLED and settings.SNS_ENABLED:
+                from stocktool.events import EventsListener
+
+                listener = EventsListener()
+                listener.start()
+                logger.info("events consumer started in the web process")
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            if listener:
+                await listener.close()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def application(scope, receive, send):
+    if scope["type"] == "lifespan":
+        await lifespan(receive, send)
+    else:
+        await router(scope, receive, send)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("health", health_view, name="health"),
     path("", include("monitoring.urls")),  # monitoring/ page, api/metrics/summary
     path("", include("knowledge.urls")),  # before admin/: it owns admin/rag/sync-to-s3
+    path("", include("analysis.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

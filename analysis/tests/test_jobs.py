@@ -34,9 +34,10 @@ def notifications_queue(aws, settings):
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     from stocktool.aws import get_sns_service
 
-    sns.subscribe(TopicArn=get_sns_service().topic_arn, Protocol="sqs", Endpoint=arn,
-                  Attributes={"RawMessageDelivery": "false"})
+    subscription = sns.subscribe(TopicArn=get_sns_service().topic_arn, Protocol="sqs", Endpoint=arn,
+                                 Attributes={"RawMessageDelivery": "false"})["SubscriptionArn"]
     yield url
+    sns.unsubscribe(SubscriptionArn=subscription)  # moto fails every later Publish if a target queue is gone
     sqs.delete_queue(QueueUrl=url)
 
 

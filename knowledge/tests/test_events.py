@@ -131,6 +131,7 @@ def test_other_messages_on_the_topic_are_acknowledged_without_harm(drained):
     assert attrs["Attributes"]["ApproximateNumberOfMessages"] in ("0", 0)
 
 
+@pytest.mark.django_db(transaction=True)  # the command handles events in a worker thread: its writes commit
 def test_process_events_once_runs_one_batch(drained):
     key = f"knowledge/cmd-{uuid.uuid4().hex[:8]}.md"
     client("s3").put_object(Bucket=settings.S3_BUCKET_NAME, Key=key, Body=b"# Cmd\n\nThe manatee memo.")

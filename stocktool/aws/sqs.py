@@ -84,6 +84,13 @@ class SQSService:
             client("sqs").delete_message_batch(QueueUrl=self.queue_url, Entries=done)
         return stats
 
+    def delete_messages(self, messages: list[dict]) -> None:
+        """Delete received ``messages`` (in batches of 10)."""
+        for start in range(0, len(messages), 10):
+            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                       for i, m in enumerate(messages[start:start + 10])]
+            client("sqs").delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
+
     def depth(self, *, dead_letter: bool = False) -> int:
         """Approximate number of visible messages in the queue (or its dead-letter queue)."""
         url = self.dlq_url if dead_letter else self.queue_url

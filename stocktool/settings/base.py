@@ -4,7 +4,7 @@ from urllib.parse import quote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import BASE_DIR, env, env_bool, env_int, env_str, env_url
+from .env import BASE_DIR, env, env_bool, env_float, env_int, env_str, env_url
 
 # --- Core -------------------------------------------------------------------------------------------------
 DEBUG = env_bool("DEBUG", False)
@@ -235,8 +235,24 @@ MARKET_DATA_TTL_HISTORY = env_int("MARKET_DATA_TTL_HISTORY", 12 * 3600, minimum=
 MARKET_DATA_TTL_PROFILE = env_int("MARKET_DATA_TTL_PROFILE", 7 * 86400, minimum=1)
 MARKET_DATA_TTL_SEARCH = env_int("MARKET_DATA_TTL_SEARCH", 86400, minimum=1)
 
+# --- Analyses ---------------------------------------------------------------------------------------------
+ANALYSIS_RISK_FREE_RATE = env_float("ANALYSIS_RISK_FREE_RATE", 0.0)  # annual, for Sharpe and Sortino
+ANALYSIS_MAX_RETRIES = env_int("ANALYSIS_MAX_RETRIES", 3, minimum=0, maximum=20)  # transient failures
+ANALYSIS_RETRY_BACKOFF = env_int("ANALYSIS_RETRY_BACKOFF", 2, minimum=1)  # seconds, doubled each retry
+# POST /sns/webhook: an HTTPS subscription for real AWS; every message is signature-checked before use.
+SNS_WEBHOOK_ENABLED = env_bool("SNS_WEBHOOK_ENABLED", False)
+
+# --- Events and channels ----------------------------------------------------------------------------------
+# web: the ASGI server consumes the events queue itself; off: run `python manage.py process_events` instead.
+EVENTS_LISTENER = env_str("EVENTS_LISTENER", "web", choices=("web", "off"))
+# A shared channel layer for several web processes (WebSocket pushes across processes); in-memory otherwise.
+REDIS_URL = env.str("REDIS_URL", default="")
+
 # --- Channels, REST ---------------------------------------------------------------------------------------
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+if REDIS_URL:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                                  "CONFIG": {"hosts": [REDIS_URL]}}}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -245,6 +261,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "stocktool.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"user": "120/min"},
 }
 SPECTACULAR_SETTINGS = {

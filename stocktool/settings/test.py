@@ -30,9 +30,11 @@ from .base import (  # noqa: E402
     SNS_TOPIC_NOTIFICATIONS,
     SQS_QUEUE_ANALYSIS,
     SQS_QUEUE_ANALYSIS_DLQ,
+    SQS_QUEUE_EVENTS,
 )
 
 DEBUG = False
+EVENTS_LISTENER = "off"  # tests drive the events consumer themselves
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Resources of this run carry a prefix, so runs against a shared endpoint (LocalStack, AWS) never collide.
@@ -44,9 +46,16 @@ DYNAMODB_TABLE_DJANGO_CACHE = TEST_RUN_PREFIX + DYNAMODB_TABLE_DJANGO_CACHE
 SQS_QUEUE_ANALYSIS = TEST_RUN_PREFIX + SQS_QUEUE_ANALYSIS
 SQS_QUEUE_ANALYSIS_DLQ = TEST_RUN_PREFIX + SQS_QUEUE_ANALYSIS_DLQ
 SNS_TOPIC_NOTIFICATIONS = TEST_RUN_PREFIX + SNS_TOPIC_NOTIFICATIONS
+SQS_QUEUE_EVENTS = TEST_RUN_PREFIX + SQS_QUEUE_EVENTS
 CELERY_TASK_DEFAULT_QUEUE = SQS_QUEUE_ANALYSIS
 if "OPTIONS" in STORAGES["default"]:  # noqa: F405
     STORAGES["default"]["OPTIONS"]["bucket_name"] = S3_BUCKET_NAME  # noqa: F405
 CELERY_TASK_ALWAYS_EAGER = True  # unit tests run tasks in-process; integration tests start a real worker
 if CACHES["default"]["BACKEND"] == "stocktool.aws.cache.DynamoDBCache":  # noqa: F405
     CACHES = {**CACHES, "default": {**CACHES["default"], "LOCATION": DYNAMODB_TABLE_DJANGO_CACHE}}  # noqa: F405
+
+# A file, not memory, so the Celery workers that integration tests start share the test database.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    (BASE_DIR / "var").mkdir(exist_ok=True)  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-{TEST_RUN_PREFIX}db.sqlite3")}  # noqa: F405
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20  # noqa: F405
