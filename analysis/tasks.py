@@ -2,6 +2,7 @@ from celery import shared_task
 from django.conf import settings
 
 from . import services
+from .refresh import stock_refresh
 
 
 @shared_task(
@@ -24,3 +25,9 @@ def analysis_run_task(self, job_id: str) -> None:
         if self.request.retries >= self.max_retries:
             services.analysis_fail(job_id=job_id, error=f"gave up after {self.request.retries + 1} attempts: {exc}")
         raise
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def stock_refresh_task(symbols: list[str] | None = None, period: str | None = None) -> dict:
+    """Refresh the watchlist in the stock-data cache (Celery beat at market close, where Lambda is not used)."""
+    return stock_refresh(symbols=symbols, period=period)
