@@ -428,7 +428,12 @@ class StockCache:
         return from_dynamo(_de.deserialize(item["value"])) if "value" in item else None
 
     def delete_cache_item(self, key: str, namespace: str = "quotes") -> None:
-        client("dynamodb").delete_item(TableName=self.table, Key={"symbol": {"S": key}, "data_type": {"S": namespace}})
+        try:
+            client("dynamodb").delete_item(
+                TableName=self.table, Key={"symbol": {"S": key}, "data_type": {"S": namespace}}
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, f"cache delete {namespace}/{key}") from exc
 
     def ping(self, purpose: str = "probe") -> None:
         client("dynamodb", purpose=purpose).describe_table(TableName=self.table)

@@ -68,6 +68,8 @@ def _session() -> boto3.session.Session:
         session = _local.session = boto3.session.Session(
             aws_access_key_id=settings.AWS_ACCESS_KEY_ID,
             aws_secret_access_key=settings.AWS_SECRET_ACCESS_KEY,
+            # Temporary credentials (SSO, assumed roles) need their token too, or AWS rejects the keys.
+            aws_session_token=settings.AWS_SESSION_TOKEN,
             region_name=settings.AWS_DEFAULT_REGION,
         )
         _local.pid = pid

@@ -111,6 +111,7 @@ AWS_DEFAULT_REGION = env_str("AWS_DEFAULT_REGION", "us-east-1")
 _emulated = AWS_ENDPOINT_URL is not None
 AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="test" if _emulated else "") or None
 AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="test" if _emulated else "") or None
+AWS_SESSION_TOKEN = env.str("AWS_SESSION_TOKEN", default="") or None
 AWS_CONNECT_TIMEOUT = env_int("AWS_CONNECT_TIMEOUT", 2, minimum=1)
 AWS_READ_TIMEOUT = env_int("AWS_READ_TIMEOUT", 10, minimum=1)
 AWS_MAX_ATTEMPTS = env_int("AWS_MAX_ATTEMPTS", 3, minimum=1, maximum=10)
