@@ -48,12 +48,11 @@ def endpoint_url(service: str) -> str | None:
 def client(service: str, *, purpose: str = "default"):
     """Return this thread's boto3 client for ``service`` (``purpose="probe"`` for fail-fast checks)."""
     key = (os.getpid(), service, purpose, settings.AWS_ENDPOINT_URL)
-    cache = getattr(_local, "clients", None)
-    if cache is None:
-        cache = _local.clients = {}
+    session = _session()  # first: a new session (new thread or forked process) starts an empty client cache
+    cache = _local.clients
     found = cache.get(key)
     if found is None:
-        found = cache[key] = _session().client(
+        found = cache[key] = session.client(
             service,
             endpoint_url=endpoint_url(service),
             config=_config("s3" if service == "s3" and purpose == "default" else purpose),
