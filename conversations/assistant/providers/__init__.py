@@ -1,0 +1,27 @@
+"""Model providers behind one interface; ``LLM_PROVIDER`` picks one."""
+
+from django.conf import settings
+
+from .base import Provider, ProviderError, Turn
+from .local import LocalProvider
+
+PROVIDERS = ("local", "openai")
+
+
+def provider_get(name: str | None = None) -> Provider:
+    """The provider ``LLM_PROVIDER`` names (or ``name``), configured from settings."""
+    name = name or getattr(settings, "LLM_PROVIDER", "local")
+    if name == "local":
+        return LocalProvider()
+    if name == "openai":
+        from .openai import OpenAIProvider
+
+        return OpenAIProvider(
+            api_key=settings.OPENAI_API_KEY, base_url=settings.OPENAI_BASE_URL, model=settings.OPENAI_MODEL,
+            timeout=settings.OPENAI_TIMEOUT, max_retries=settings.OPENAI_MAX_RETRIES,
+            context_tokens=settings.OPENAI_CONTEXT_TOKENS, max_tokens=settings.OPENAI_MAX_TOKENS,
+        )
+    raise ProviderError(f"unknown LLM_PROVIDER {name!r} (use one of {', '.join(PROVIDERS)})")
+
+
+__all__ = ["PROVIDERS", "Provider", "ProviderError", "Turn", "provider_get"]

@@ -1,0 +1,125 @@
+"""The chat pages, as a browser without JavaScript uses them: log in, ask, read, continue, delete."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from conversations import selectors
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def logged_in(client, aws, knowledge_base, user):
+    client.force_login(user)
+    return client
+
+
+def _conversation_id(response) -> str:
+    return re.search(r"/chat/([0-9a-f]{32})/", response["Location"]).group(1)
+
+
+def test_pages_need_a_login(client, aws):
+    for url in ("/", "/chat/" + "a" * 32 + "/"):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_logging_in_leads_to_the_chat(client, aws, user):
+    page = client.get("/accounts/login/")
+    assert b'<label for="id_username">' in page.content and b"csrfmiddlewaretoken" in page.content
+    response = client.post("/accounts/login/", {"username": "alice", "password": "a-long-password-1"})
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert b"New chat" in client.get("/").content
+
+
+def test_a_plain_form_post_starts_a_conversation_and_shows_it(logged_in, user):
+    response = logged_in.post("/", {"message": "What is AAPL stock price?"})
+    assert response.status_code == 302 and response["Location"].endswith("#latest")
+    page = logged_in.get(response["Location"].split("#")[0])
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "What is AAPL stock price?" in html and "<strong>AAPL</strong> last traded at" in html
+    assert "<svg" in html and 'role="img"' in html and "get_stock_quote" in html
+    assert "as of" in html and "demo data" in html
+    assert '<label for="message">' in html and 'role="log"' in html
+
+
+def test_the_conversation_continues_and_keeps_its_history(logged_in, user):
+    url = reverse("conversation", args=[_conversation_id(logged_in.post("/", {"message": "What is AAPL stock price?"}))])
+    logged_in.post(url, {"message": "compare it with MSFT over the last year"})
+    logged_in.post(url, {"message": "what is a Sharpe ratio?"})
+    html = logged_in.get(url).content.decode()
+    for text in ("What is AAPL stock price?", "compare it with MSFT over the last year", "did best",
+                 "what is a Sharpe ratio?", "<cite>Sharpe ratio</cite>", "risk-adjusted return"):
+        assert text in html
+    assert html.count('class="msg msg-assistant"') == 3
+    assert f'href="{url}"' in logged_in.get("/").content.decode()  # listed, titled by its first question
+
+
+def test_the_list_shows_only_my_conversations(logged_in, client, user, other):
+    logged_in.post("/", {"message": "What is an ETF?"})
+    assert "What is an ETF?" in logged_in.get("/").content.decode()
+    client.force_login(other)
+    assert "What is an ETF?" not in client.get("/").content.decode()
+
+
+@pytest.mark.parametrize("conversation_id", ["nope", "0" * 32, "%3Cscript%3E"])
+def test_garbage_ids_are_404(logged_in, conversation_id):
+    assert logged_in.get(f"/chat/{conversation_id}/").status_code == 404
+    assert logged_in.post(f"/chat/{conversation_id}/", {"message": "hi"}).status_code == 404
+
+
+def test_another_users_conversation_is_404_and_unchanged(logged_in, client, user, other):
+    url = logged_in.post("/", {"message": "What is AAPL stock price?"})["Location"].split("#")[0]
+    client.force_login(other)
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"message": "hello"}).status_code == 404
+    assert client.post(url + "delete/").status_code == 404
+    conversation_id = url.rstrip("/").rsplit("/", 1)[1]
+    assert len(selectors.conversation_messages_for_user(user=user, conversation_id=conversation_id)[1]) == 2
+
+
+@pytest.mark.parametrize(("message", "error"), [
+    ("", "The message is empty"), ("x" * 102_400, "102,400 characters long; the limit is 4,000"),
+])
+def test_bad_input_is_explained_and_nothing_is_stored(logged_in, user, message, error):
+    response = logged_in.post("/", {"message": message})
+    assert response.status_code == 400 and error in response.content.decode()
+    assert 'role="alert"' in response.content.decode()
+    assert selectors.conversation_list_for_user(user=user)[0] == []
+
+
+def test_script_in_a_question_is_shown_as_text(logged_in):
+    url = logged_in.post("/", {"message": "<script>alert('x')</script> what is AAPL?"})["Location"].split("#")[0]
+    html = logged_in.get(url).content.decode()
+    assert "<script>alert" not in html and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
+
+
+def test_markdown_from_anywhere_is_sanitised():
+    from conversations.rendering import markdown_html
+
+    html = markdown_html("**bold** <script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)>"
+                         "\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n<a href='/analysis/1/' onclick='x()'>job</a>")
+    assert "<strong>bold</strong>" in html and "<table>" in html and "<td>1</td>" in html
+    assert "<script" not in html and "javascript:" not in html and "onerror" not in html and "onclick" not in html
+    assert "<img" not in html and 'href="/analysis/1/"' in html
+
+
+def test_deleting_a_conversation(logged_in, user):
+    url = logged_in.post("/", {"message": "hello"})["Location"].split("#")[0]
+    response = logged_in.post(url + "delete/")
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert logged_in.get(url).status_code == 404
+
+
+def test_the_form_posts_need_csrf(aws, user):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(user)
+    assert strict.post("/", {"message": "hello"}).status_code == 403
+    page = strict.get("/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
+    assert strict.post("/", {"message": "hello", "csrfmiddlewaretoken": token}).status_code == 302

@@ -1,0 +1,86 @@
+"""Chat pages: the conversation list and new chat (the home page), a conversation, delete, log in and out.
+
+Sending works as a plain form post (no JavaScript): the turn runs, both messages are stored, and the page
+redirects to the conversation. With JavaScript, chat.js sends over the WebSocket instead and streams the answer.
+"""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import selectors, services
+from .presentation import message_view
+
+PAGE_MESSAGES = 50
+EXAMPLES = ("What is AAPL stock price?", "Compare AAPL, MSFT and NVDA over the last year", "What is a Sharpe ratio?",
+            "Tell me about Nvidia", "Analyse my portfolio of 50% AAPL 30% MSFT 20% NVDA")
+
+
+def _sidebar(request) -> list[dict]:
+    conversations, _ = selectors.conversation_list_for_user(user=request.user, limit=50)
+    return conversations
+
+
+def _send(request, conversation_id: str | None):
+    """Run the posted turn: (redirect, None) when it worked, else (None, (error, status))."""
+    message = request.POST.get("message", "")
+    try:
+        result = services.chat_send(user=request.user, message=message, conversation_id=conversation_id)
+    except services.ChatInputError as exc:
+        return None, (str(exc), 400)
+    except services.ConversationNotFound:
+        raise Http404("No such conversation.") from None
+    if result["type"] == "error":
+        return None, (result["error"], 503 if result.get("code") == "storage" else 502)
+    url = reverse("conversation", args=[result["conversation_id"]])
+    return redirect(f"{url}#latest"), None
+
+
+def _context(request, **extra) -> dict:
+    return {"conversations": _sidebar(request), "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
+            "provider": settings.LLM_PROVIDER, **extra}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def chat_home_view(request):
+    error, status = None, 200
+    if request.method == "POST":
+        done, failure = _send(request, None)
+        if done:
+            return done
+        error, status = failure
+    return render(request, "conversations/home.html", _context(
+        request, error=error, draft=request.POST.get("message", ""), examples=EXAMPLES), status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def conversation_view(request, conversation_id: str):
+    error, status = None, 200
+    if request.method == "POST":
+        done, failure = _send(request, conversation_id)
+        if done:
+            return done
+        error, status = failure
+    found = selectors.conversation_messages_for_user(user=request.user, conversation_id=conversation_id,
+                                                     limit=PAGE_MESSAGES)
+    if found is None:
+        raise Http404("No such conversation.")
+    header, messages = found
+    return render(request, "conversations/conversation.html", _context(
+        request, header=header, conversation_id=conversation_id, messages=[message_view(m) for m in messages],
+        error=error, draft=request.POST.get("message", "") if error else ""), status=status)
+
+
+@login_required
+@require_POST
+def conversation_delete_view(request, conversation_id: str):
+    try:
+        services.conversation_delete(user=request.user, conversation_id=conversation_id)
+    except services.ConversationNotFound:
+        raise Http404("No such conversation.") from None
+    return redirect("home")
