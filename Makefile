@@ -33,7 +33,7 @@ install-test: $(VENV)/.installed-test
 
 run: install
 	@echo "Starting: $(PROCESSES) (Ctrl-C stops them all)"
-	DEBUG=$${DEBUG:-true} $(BIN)/honcho start $(PROCESSES)
+	DEBUG=$${DEBUG:-true} LOG_FORMAT=$${LOG_FORMAT:-plain} $(BIN)/honcho start $(PROCESSES)
 
 test: install-test
 	$(BIN)/pytest $(PYTEST_ARGS)
