@@ -19,10 +19,10 @@ class ConversationReads(ConversationStore):
         super().__init__(table)
         self._headers: dict[str, dict | None] = {}
 
-    def _raw_header(self, conversation_id: str, include_expired: bool = False):
-        if include_expired:  # the writers' window trimming always reads afresh
-            return super()._raw_header(conversation_id, include_expired=True)
-        if conversation_id not in self._headers:
+    def _raw_header(self, conversation_id: str, include_expired: bool = False, **kwargs):
+        if include_expired:  # the writers read the header afresh, as they need
+            return super()._raw_header(conversation_id, include_expired=True, **kwargs)
+        if conversation_id not in self._headers:  # the whole item: whatever a reader projects is in it
             self._headers[conversation_id] = super()._raw_header(conversation_id)
         return self._headers[conversation_id]
 

@@ -49,13 +49,17 @@ def test_a_turn_stores_the_question_and_the_grounded_answer(chat, user):
     assert answer["id"] == result["message_id"]
 
 
-def test_a_continued_turn_reads_one_item_and_writes_two_messages(chat, user, conversation_calls):
+def test_a_continued_turn_reads_one_item_then_writes_two_messages(chat, user, conversation_calls):
     first = chat("What is AAPL stock price?")
     conversation_calls.clear()
-    second = chat("compare it with MSFT over the last year", conversation_id=first["conversation_id"])
+    prepared = services.chat_prepare(user=user, message="compare it with MSFT over the last year",
+                                     conversation_id=first["conversation_id"])
+    # The owner check and the context share one GetItem of the header.
+    assert conversation_calls == Counter({"GetItem": 1})
+    second = list(services.chat_run(prepared))[-1]
     assert [c["arguments"]["symbols"] for c in second["tool_calls"]] == [["AAPL", "MSFT"]]
-    # The owner check and the context share one GetItem; each message is a PutItem plus the header's UpdateItem.
-    assert conversation_calls == Counter({"GetItem": 1, "PutItem": 2, "UpdateItem": 2})
+    assert conversation_calls["PutItem"] == 2 and conversation_calls["UpdateItem"] == 2  # one per message
+    assert not {"Query", "Scan", "BatchGetItem"} & set(conversation_calls)
     assert len(_messages(user, first["conversation_id"])) == 4
 
 
