@@ -3,8 +3,10 @@
     .venv/bin/python benchmarks/bench_chat.py
 
 A turn continues a conversation: the owner check and the context (one GetItem of the header), the tools (the
-stock-data cache: one GetItem per quote or history), the answer, and both messages stored (PutItem + UpdateItem
-each). Targets (the issue's): under 50 ms at the median; the page's first streamed token under 200 ms.
+stock-data cache: one GetItem per quote or history), the answer, and both messages stored by the conversation
+store. The baseline is the seven calls a price turn cannot do without, made with raw boto3. Targets (the issue's):
+under 50 ms at the median; the page's first streamed token under 200 ms. The emulator answers every call over a
+new HTTP connection, so on a busy machine the baseline alone can pass 50 ms: read the ratio as well.
 """
 
 import json
@@ -43,23 +45,25 @@ def _prepare():
 
 
 def _raw_turn_calls(user, table: str, cache_table: str, conversations: int = 10):
-    """The DynamoDB calls of a price turn, made directly with boto3 on a conversation of the same shape: the header
-    GetItem, the two stock-cache GetItems, and each message's PutItem plus its UpdateItem of the header window."""
+    """The DynamoDB calls a price turn cannot do without, made directly with boto3 on conversations of the same
+    shape: one GetItem of the header, the two stock-cache GetItems, and per message a PutItem and an UpdateItem
+    of a header (a scratch one, so the real headers stay consistent)."""
     from conversations.services import chat_send
     from stocktool.aws.session import client
 
     ddb = client("dynamodb")
     headers = []
-    for _ in range(conversations):  # as many as the measured turns use, so the windows grow alike
+    for _ in range(conversations):  # as many as the measured turns use, so the headers grow alike
         cid = chat_send(user=user, message="hello")["conversation_id"]
         answer = chat_send(user=user, message=QUESTIONS["price"], conversation_id=cid)
         headers.append({"conversation_id": {"S": cid}, "timestamp": {"S": "#meta"}})
-    state = {"i": 0}
+    scratch = {"conversation_id": {"S": f"bench-raw-{uuid.uuid4().hex}"}, "timestamp": {"S": "#meta"}}
     cache_keys = [{"symbol": {"S": "AAPL"}, "data_type": {"S": "demo/quote"}},
                   {"symbol": {"S": "AAPL"}, "data_type": {"S": "demo/history:1mo"}}]
     messages = [{"role": {"S": "user"}, "content": {"S": QUESTIONS["price"]}},
                 {"role": {"S": "assistant"}, "content": {"S": answer["answer"]},
                  "metadata": {"M": {"packed": {"S": json.dumps(answer["cards"]) + json.dumps(answer["tool_calls"])}}}}]
+    state = {"i": 0}
 
     def turn():
         header = headers[state["i"] % len(headers)]
@@ -69,19 +73,10 @@ def _raw_turn_calls(user, table: str, cache_table: str, conversations: int = 10)
             ddb.get_item(TableName=cache_table, Key=key)
         for message in messages:
             sort_key = f"{time.time():.6f}#{uuid.uuid4().hex[:8]}"
-            ddb.put_item(TableName=table, Item={**header, "timestamp": {"S": sort_key}, **message})
-            try:
-                ddb.update_item(
-                    TableName=table, Key=header,
-                    UpdateExpression="SET #w = list_append(if_not_exists(#w, :empty), :new), #u = :u ADD #n :one",
-                    ConditionExpression="attribute_not_exists(#w) OR size(#w) < :max",
-                    ExpressionAttributeNames={"#w": "window", "#u": "updated_at", "#n": "message_count"},
-                    ExpressionAttributeValues={":new": {"L": [{"M": {"timestamp": {"S": sort_key}, **message}}]},
-                                               ":empty": {"L": []}, ":u": {"S": sort_key}, ":one": {"N": "1"},
-                                               ":max": {"N": "100"}})
-            except ddb.exceptions.ConditionalCheckFailedException:
-                ddb.update_item(TableName=table, Key=header, UpdateExpression="REMOVE " + ", ".join(
-                    f"#w[{i}]" for i in range(50)), ExpressionAttributeNames={"#w": "window"})
+            ddb.put_item(TableName=table, Item={**scratch, "timestamp": {"S": sort_key}, **message})
+            ddb.update_item(TableName=table, Key=scratch, UpdateExpression="SET #u = :u ADD #n :one",
+                            ExpressionAttributeNames={"#u": "updated_at", "#n": "message_count"},
+                            ExpressionAttributeValues={":u": {"S": sort_key}, ":one": {"N": "1"}})
     return turn
 
 
