@@ -41,7 +41,7 @@ def main():
         assert len(store.get_recent(target, 50)) == 50
         n = 300
         print(f"endpoint: {label}; table holds {len(ids) * 121} items")
-        report("Read the last 50 messages of a conversation", [
+        report("Read the last 50 messages of a conversation (get_recent projects the window, expiry and count)", [
             ("raw boto3 GetItem of the header item", measure(raw_get_item, n)),
             ("store.get_recent(cid, 50)  [one GetItem]", measure(lambda: store.get_recent(target, 50), n)),
             ("raw boto3 Query, newest 50", measure(raw_query_50, n)),
@@ -54,7 +54,7 @@ def main():
             "role": {"S": "user"}, "content": {"S": "hello"}})
         report("Append one message", [
             ("raw boto3 PutItem", measure(raw_item, n)),
-            ("store.append_message  [PutItem + UpdateItem]", measure(
+            ("store.append_message [Put + GetItem + UpdateItem]", measure(
                 lambda: store.append_message(scratch, {"role": "user", "content": "hello"}), n)),
         ], baseline="raw boto3 PutItem")
     finally:

@@ -76,10 +76,10 @@ def test_eight_threads_appending_100_messages_each_lose_nothing_and_keep_order(s
 
 def test_the_recent_window_matches_the_full_history_after_it_is_trimmed(store):
     cid = new_id()
-    for i in range(ConversationStore.WINDOW_MAX + 30):
+    for i in range(ConversationStore.WINDOW * 2 + 30):
         store.append_message(cid, {"role": "assistant" if i % 2 else "user", "content": f"m{i}"})
     history = store.get_conversation(cid)
-    assert len(history) == ConversationStore.WINDOW_MAX + 30
+    assert len(history) == ConversationStore.WINDOW * 2 + 30
     assert store.get_recent(cid, 50) == history[-50:]
     assert store.get_conversation(cid, limit=50) == history[-50:]
     assert store.get_recent(cid, 10) == history[-10:]

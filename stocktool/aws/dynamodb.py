@@ -60,17 +60,20 @@ class ConversationStore:
     """Conversation history: one item per message, plus a header item per conversation.
 
     - A message item (range key ``<ISO time>#<random>``) never collides, so concurrent writers never lose
-      a message. The header (range key ``#meta``) carries the owner, title, expiry, message count and a
-      window of the latest messages, so the hot read ("the last 50") is one GetItem, not a Query.
-    - An append writes the message, then appends it to the header atomically; if that fails the message
-      is deleted again, so nothing is left half-written.
+      a message; the message items are the history of record.
+    - The header (range key ``#meta``) carries the owner, title, expiry, message count and a window of the
+      latest messages as one compressed JSON binary, so the hot read ("the last 50") is one GetItem of one
+      small attribute (a DynamoDB list of maps costs moto about 25 ms to return, a binary 4 ms).
+    - An append writes the message item, then rewrites the header under an optimistic version check
+      (retried with jitter on a conflict); if the header cannot be written the message is deleted again,
+      so nothing is left half-written.
     - A conversation expires ``ttl_hours`` after its last activity: the header's expiry decides, and
       reads check it, because DynamoDB's TTL sweep is late (never, on moto).
     """
 
     WINDOW = 50  # messages kept in the header for the hot read
-    WINDOW_MAX = 100  # the window is trimmed back to WINDOW when it grows past this
     WINDOW_ENTRY_BYTES = 2048  # larger messages appear in the window as a stub with their key
+    CONFLICT_RETRIES = 40
 
     def __init__(self, table: str):
         self.table = table
@@ -114,84 +117,67 @@ class ConversationStore:
         return serialize(item)
 
     def _window_entry(self, item: dict) -> dict:
-        entry = {k: v for k, v in item.items() if k not in ("conversation_id", TTL_ATTRIBUTE)}
-        if _item_size(deserialize(entry)) > self.WINDOW_ENTRY_BYTES:
-            entry = {k: item[k] for k in ("timestamp", "role", "created_at")} | {"truncated": {"BOOL": True}}
-        return {"M": entry}
+        entry = {k: v for k, v in deserialize(item).items() if k not in ("conversation_id", TTL_ATTRIBUTE)}
+        if len(json.dumps(entry, default=str)) > self.WINDOW_ENTRY_BYTES:
+            entry = {k: entry[k] for k in ("timestamp", "role", "created_at")} | {"truncated": True}
+        return entry
 
     def _append(self, conversation_id, item, user_id, ttl_hours, title, metadata) -> None:
-        now = _now_iso()
-        names = {"#w": "window", "#u": "updated_at", "#e": TTL_ATTRIBUTE, "#n": "message_count", "#c": "created_at"}
-        values = {
-            ":new": {"L": [self._window_entry(item)]}, ":empty": {"L": []}, ":u": {"S": now},
-            ":e": {"N": str(int(time.time() + ttl_hours * 3600))}, ":one": {"N": "1"}, ":c": {"S": now},
-        }
-        sets = ["#w = list_append(if_not_exists(#w, :empty), :new)", "#u = :u", "#e = :e", "#c = if_not_exists(#c, :c)"]
-        if user_id is not None:
-            names["#o"], values[":o"] = "user_id", {"S": str(user_id)}
-            sets.append("#o = :o")
-        if title:
-            names["#t"], values[":t"] = "title", {"S": title[:200]}
-            sets.append("#t = if_not_exists(#t, :t)")
-        if metadata:
-            names["#m"], values[":m"] = "metadata", _ser.serialize(to_dynamo(metadata))
-            sets.append("#m = :m")
-        update = {
-            "TableName": self.table,
-            "Key": {"conversation_id": {"S": conversation_id}, "timestamp": {"S": HEADER_SK}},
-            "UpdateExpression": "SET " + ", ".join(sets) + " ADD #n :one",
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": {**values, ":max": {"N": str(self.WINDOW_MAX)}},
-            # A full window cancels the append; it is trimmed and the append retried (no read per append).
-            "ConditionExpression": "attribute_not_exists(#w) OR size(#w) < :max",
-        }
         ddb = client("dynamodb")
-        key = {"conversation_id": item["conversation_id"], "timestamp": item["timestamp"]}
         try:
             ddb.put_item(TableName=self.table, Item=item)
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, f"write conversation {conversation_id}") from exc
         try:
-            self._update_header(update, conversation_id)
+            self._update_header(conversation_id, self._window_entry(item), user_id, ttl_hours, title, metadata)
         except Exception:
             # Nothing half-written: take the message back out if its header could not be updated.
-            ddb.delete_item(TableName=self.table, Key=key)
+            ddb.delete_item(TableName=self.table,
+                            Key={"conversation_id": item["conversation_id"], "timestamp": item["timestamp"]})
             raise
 
-    def _update_header(self, update: dict, conversation_id: str) -> None:
+    def _update_header(self, conversation_id, entry, user_id, ttl_hours, title, metadata) -> None:
         # Not TransactWriteItems: moto deep-copies the whole table on each transaction (slow, and racy
-        # under concurrent writers). The message is written first; the header append is atomic.
-        for _ in range(3):
+        # under concurrent writers). Optimistic concurrency on a version number instead.
+        key = {"conversation_id": {"S": conversation_id}, "timestamp": {"S": HEADER_SK}}
+        for attempt in range(self.CONFLICT_RETRIES):
+            header = self._raw_header(conversation_id, include_expired=True, attributes="#w, #v, #e")
+            expired = header is not None and int(header.get(TTL_ATTRIBUTE, {}).get("N", "0")) <= time.time()
+            window = [] if header is None or expired else _unpack_window(header)
+            window = sorted(window + [entry], key=lambda e: e["timestamp"])[-self.WINDOW:]
+            version = int(header["version"]["N"]) if header and "version" in header else None
+            now = _now_iso()
+            names = {"#w": "window", "#v": "version", "#u": "updated_at", "#e": TTL_ATTRIBUTE,
+                     "#n": "message_count", "#c": "created_at"}
+            values = {":w": {"B": _pack_window(window)}, ":v": {"N": str((version or 0) + 1)}, ":u": {"S": now},
+                      ":e": {"N": str(int(time.time() + ttl_hours * 3600))}, ":one": {"N": "1"}, ":c": {"S": now}}
+            sets = ["#w = :w", "#v = :v", "#u = :u", "#e = :e", "#c = if_not_exists(#c, :c)"]
+            if user_id is not None:
+                names["#o"], values[":o"] = "user_id", {"S": str(user_id)}
+                sets.append("#o = :o")
+            if title:
+                names["#t"], values[":t"] = "title", {"S": title[:200]}
+                sets.append("#t = if_not_exists(#t, :t)")
+            if metadata:
+                names["#m"], values[":m"] = "metadata", _ser.serialize(to_dynamo(metadata))
+                sets.append("#m = :m")
+            if version is None:
+                condition = "attribute_not_exists(#v)"
+            else:
+                condition, values[":old"] = "#v = :old", {"N": str(version)}
             try:
-                client("dynamodb").update_item(**update)
+                client("dynamodb").update_item(
+                    TableName=self.table, Key=key, UpdateExpression="SET " + ", ".join(sets) + " ADD #n :one",
+                    ConditionExpression=condition, ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+                )
                 return
             except ClientError as exc:
-                if error_code(exc) != "ConditionalCheckFailedException":  # anything but "window is full"
+                if error_code(exc) != "ConditionalCheckFailedException":
                     raise translate(exc, f"write conversation {conversation_id}") from exc
-                self._trim_window(conversation_id)
+                time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))  # another writer won: retry
             except BotoCoreError as exc:
                 raise translate(exc, f"write conversation {conversation_id}") from exc
-        raise AWSError(f"write conversation {conversation_id}: the recent-message window stayed full")
-
-    def _trim_window(self, conversation_id: str) -> None:
-        """Cut the header's window back to WINDOW entries once it passes WINDOW_MAX (rare; optimistic)."""
-        header = self._raw_header(conversation_id, include_expired=True)
-        size = len(header.get("window", {}).get("L", [])) if header else 0
-        if size < self.WINDOW_MAX:
-            return
-        drop = size - self.WINDOW
-        try:
-            client("dynamodb").update_item(
-                TableName=self.table,
-                Key={"conversation_id": {"S": conversation_id}, "timestamp": {"S": HEADER_SK}},
-                UpdateExpression="REMOVE " + ", ".join(f"#w[{i}]" for i in range(drop)),
-                ConditionExpression="size(#w) = :size",
-                ExpressionAttributeNames={"#w": "window"},
-                ExpressionAttributeValues={":size": {"N": str(size)}},
-            )
-        except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":  # another writer trimmed or appended
-                raise translate(exc, f"trim conversation {conversation_id}") from exc
+        raise AWSError(f"write conversation {conversation_id}: gave up after {self.CONFLICT_RETRIES} conflicts")
 
     def delete_conversation(self, conversation_id: str) -> int:
         """Delete the conversation and all its messages; return how many items were removed."""
@@ -203,12 +189,20 @@ class ConversationStore:
         return len(keys)
 
     # --- reads ----------------------------------------------------------------------------------------
-    def _raw_header(self, conversation_id: str, include_expired: bool = False) -> dict | None:
+    def _raw_header(self, conversation_id: str, include_expired: bool = False,
+                    attributes: str | None = None) -> dict | None:
+        kwargs = {}
+        if attributes:
+            kwargs = {"ProjectionExpression": attributes,
+                      "ExpressionAttributeNames": {"#w": "window", "#v": "version", "#e": TTL_ATTRIBUTE,
+                                                   "#n": "message_count"}}
+            kwargs["ExpressionAttributeNames"] = {k: v for k, v in kwargs["ExpressionAttributeNames"].items()
+                                                  if k in attributes}
         try:
             resp = client("dynamodb").get_item(
                 TableName=self.table,
                 Key={"conversation_id": {"S": conversation_id}, "timestamp": {"S": HEADER_SK}},
-                ConsistentRead=True,
+                ConsistentRead=True, **kwargs,
             )
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, f"read conversation {conversation_id}") from exc
@@ -222,25 +216,23 @@ class ConversationStore:
         raw = self._raw_header(conversation_id)
         if raw is None:
             return None
-        header = deserialize({k: v for k, v in raw.items() if k != "window"})
+        header = deserialize({k: v for k, v in raw.items() if k not in ("window", "version")})
         return _public_header(header)
 
     def get_recent(self, conversation_id: str, limit: int = WINDOW) -> list[dict]:
         """Return the last ``limit`` messages (oldest first) with one GetItem; [] if absent or expired."""
         if limit > self.WINDOW:
             return self.get_conversation(conversation_id, limit=limit)
-        raw = self._raw_header(conversation_id)
+        raw = self._raw_header(conversation_id, attributes="#w, #e, #n")
         if raw is None:
             return []
-        # Sorted by key, as a Query would return them (appends may commit out of timestamp order).
-        window = sorted((deserialize(e["M"]) for e in raw.get("window", {}).get("L", [])), key=lambda e: e["timestamp"])
-        entries = window[-limit:]
+        entries = _unpack_window(raw)[-limit:]
         stubs = [e["timestamp"] for e in entries if e.get("truncated")]
         if stubs:
             full = {m["timestamp"]: m for m in self._get_messages(conversation_id, stubs)}
             entries = [full.get(e["timestamp"], e) if e.get("truncated") else e for e in entries]
         if int(raw.get("message_count", {}).get("N", "0")) > len(entries) and len(entries) < limit:
-            return self.get_conversation(conversation_id, limit=limit)  # window not yet filled by old data
+            return self.get_conversation(conversation_id, limit=limit)  # the window was lost: use the history
         return [_public_message(e) for e in entries]
 
     def get_conversation(self, conversation_id: str, limit: int | None = None) -> list[dict]:
@@ -326,6 +318,15 @@ class ConversationStore:
 
     def ping(self, purpose: str = "probe") -> None:
         client("dynamodb", purpose=purpose).describe_table(TableName=self.table)
+
+
+def _pack_window(entries: list[dict]) -> bytes:
+    return zlib.compress(json.dumps(entries, separators=(",", ":"), default=str).encode(), 6)
+
+
+def _unpack_window(raw: dict) -> list[dict]:
+    blob = raw.get("window", {}).get("B")
+    return json.loads(zlib.decompress(blob)) if blob else []
 
 
 def _public_message(item: dict) -> dict:
