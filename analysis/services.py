@@ -1,6 +1,9 @@
 """Analysis jobs: request one (API, page, chat tool), run it (the Celery task), record the outcome."""
 
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -82,14 +85,23 @@ def analysis_claim(*, job_id) -> AnalysisJob | None:
 def analysis_compute(*, job: AnalysisJob) -> dict:
     """Fetch prices (through the stock-data cache) and run the maths."""
     wanted = list(job.symbols) + ([BENCHMARK] if job.analysis_type == "risk_assessment" and BENCHMARK not in job.symbols else [])
-    prices = {}
-    for symbol in wanted:
-        bars = market_data.history_get(symbol=symbol, period=job.period)
-        prices[symbol] = {bar["date"]: bar["close"] for bar in bars}
+    # The histories are independent cache reads (or provider calls): fetch them side by side.
+    series = list(_price_pool().map(lambda symbol: market_data.history_get(symbol=symbol, period=job.period), wanted))
+    prices = {symbol: {bar["date"]: bar["close"] for bar in bars} for symbol, bars in zip(wanted, series)}
+    bars = series[0]
     source = bars[0]["source"] if bars else None
     result = risk.analyse(analysis_type=job.analysis_type, symbols=job.symbols, weights=job.weights,
                           prices=prices, benchmark=BENCHMARK, rf=settings.ANALYSIS_RISK_FREE_RATE)
     return result | {"period": job.period, "source": source, "demo": bool(bars and bars[0].get("demo"))}
+
+
+@lru_cache(maxsize=1)
+def _price_pool() -> ThreadPoolExecutor:
+    # Long-lived threads: each keeps its boto3 client (clients are per thread, and costly to build).
+    return ThreadPoolExecutor(max_workers=8, thread_name_prefix="prices")
+
+
+os.register_at_fork(after_in_child=_price_pool.cache_clear)  # threads do not survive a fork
 
 
 def analysis_run(*, job_id) -> AnalysisJob | None:
