@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
+    "rest_framework.authtoken",
     "drf_spectacular",
     "storages",
     "stocktool",
@@ -79,7 +80,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -204,7 +207,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "region": AWS_DEFAULT_REGION,
     "is_secure": _broker_secure,
     # Long polling with no client-side pause: an idle worker picks a new task up within milliseconds.
-    "wait_time_seconds": env_int("CELERY_SQS_WAIT_TIME_SECONDS", 10, minimum=0, maximum=20),
+    "wait_time_seconds": env_int("CELERY_SQS_WAIT_TIME_SECONDS", 20, minimum=0, maximum=20),
     "polling_interval": 0,
     "visibility_timeout": 300,
 }
@@ -266,6 +269,21 @@ ANALYSIS_RETRY_BACKOFF = env_int("ANALYSIS_RETRY_BACKOFF", 2, minimum=1)  # seco
 # POST /sns/webhook: an HTTPS subscription for real AWS; every message is signature-checked before use.
 SNS_WEBHOOK_ENABLED = env_bool("SNS_WEBHOOK_ENABLED", False)
 
+# --- Assistant --------------------------------------------------------------------------------------------
+# local (the default): offline rules over the tools, no key. openai: any OpenAI-compatible endpoint.
+LLM_PROVIDER = env_str("LLM_PROVIDER", "local", choices=("local", "openai"))
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+if LLM_PROVIDER == "openai" and not OPENAI_API_KEY:
+    raise ImproperlyConfigured("OPENAI_API_KEY must be set when LLM_PROVIDER=openai")
+OPENAI_BASE_URL = env_url("OPENAI_BASE_URL", "https://api.openai.com/v1")
+OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4o-mini")
+OPENAI_TIMEOUT = env_float("OPENAI_TIMEOUT", 30.0)  # seconds to connect, and between two pieces of a stream
+OPENAI_MAX_RETRIES = env_int("OPENAI_MAX_RETRIES", 2, maximum=10)  # before the first token only
+OPENAI_CONTEXT_TOKENS = env_int("OPENAI_CONTEXT_TOKENS", 16_000, minimum=1000)  # history is trimmed to fit
+OPENAI_MAX_TOKENS = env_int("OPENAI_MAX_TOKENS", 800, minimum=16)  # per answer
+CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 4000, minimum=100, maximum=100_000)
+CHAT_CONVERSATION_TTL_HOURS = env_int("CHAT_CONVERSATION_TTL_HOURS", 24, minimum=1)  # the seed: 24 h after the last message
+
 # --- Events and channels ----------------------------------------------------------------------------------
 # web: the ASGI server consumes the events queue itself; off: run `python manage.py process_events` instead.
 EVENTS_LISTENER = env_str("EVENTS_LISTENER", "web", choices=("web", "off"))
@@ -282,6 +300,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
