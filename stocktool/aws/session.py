@@ -64,13 +64,14 @@ def _session() -> boto3.session.Session:
     pid = os.getpid()
     session = getattr(_local, "session", None)
     if session is None or getattr(_local, "pid", None) != pid:
-        session = _local.session = boto3.session.Session(
-            aws_access_key_id=settings.AWS_ACCESS_KEY_ID,
-            aws_secret_access_key=settings.AWS_SECRET_ACCESS_KEY,
+        keys = {}
+        if settings.AWS_ACCESS_KEY_ID and settings.AWS_SECRET_ACCESS_KEY:
             # Temporary credentials (SSO, assumed roles) need their token too, or AWS rejects the keys.
-            aws_session_token=settings.AWS_SESSION_TOKEN,
-            region_name=settings.AWS_DEFAULT_REGION,
-        )
+            keys = {"aws_access_key_id": settings.AWS_ACCESS_KEY_ID,
+                    "aws_secret_access_key": settings.AWS_SECRET_ACCESS_KEY,
+                    "aws_session_token": settings.AWS_SESSION_TOKEN}
+        # Without keys the SDK's own chain finds credentials (role, profile, environment).
+        session = _local.session = boto3.session.Session(region_name=settings.AWS_DEFAULT_REGION, **keys)
         _local.pid = pid
         _local.clients = {}
     return session
