@@ -428,7 +428,11 @@ def ensure_dashboard(name: str, body: dict) -> Step:
     try:
         current = json.loads(cloudwatch.get_dashboard(DashboardName=name)["DashboardBody"])
     except ClientError as exc:
-        if error_code(exc) not in ("ResourceNotFound", "ResourceNotFoundException"):
+        # AWS and moto say ResourceNotFound; LocalStack 4.14 says InvalidParameterValue "... does not exist".
+        missing = error_code(exc) in ("ResourceNotFound", "ResourceNotFoundException") or (
+            error_code(exc) == "InvalidParameterValue" and "does not exist" in str(exc)
+        )
+        if not missing:
             raise
         current = None
     if current == body:
