@@ -5,7 +5,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from . import market_data, risk
@@ -18,8 +18,9 @@ logger = logging.getLogger(__name__)
 
 MAX_SYMBOLS = 25
 BENCHMARK = "SPY"
-# Failures worth another try: the provider or AWS being down or slow. Anything else fails the job at once.
-TRANSIENT_ERRORS = (ProviderUnavailable, RateLimited, ConnectionError, TimeoutError)
+# Failures worth another try: the provider, AWS or the database being down, slow or locked. Anything else
+# fails the job at once.
+TRANSIENT_ERRORS = (ProviderUnavailable, RateLimited, ConnectionError, TimeoutError, OperationalError)
 
 
 class AnalysisRequestError(ValueError):

@@ -40,4 +40,6 @@ def analysis_detail_view(request, job_id):
             for symbol, row in zip(result["symbols"], result["correlation"])
         ]
     template = "analysis/_result.html" if request.GET.get("fragment") else "analysis/detail.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    response["X-Analysis-Done"] = "true" if job.is_done else "false"  # the page's fallback poll stops on true
+    return response

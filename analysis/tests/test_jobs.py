@@ -140,3 +140,18 @@ def test_the_page_queues_a_job_and_shows_its_result(aws, api, django_capture_on_
     assert page.status_code == 200
     html = page.content.decode()
     assert "succeeded" in html and "<svg" in html and "Sharpe ratio" in html and "demo data" in html
+
+
+def test_staff_see_failed_jobs_and_the_dead_letter_count_in_the_admin(aws, client):
+    from stocktool.aws import get_sqs_service
+
+    staff = get_user_model().objects.create_superuser("boss", password="pw-boss-123456")
+    AnalysisJob.objects.create(user=staff, symbols=["AAPL"], status="failed", error="provider down")
+    from stocktool.aws.session import client as aws_client
+
+    aws_client("sqs").send_message(QueueUrl=get_sqs_service().dlq_url, MessageBody="{}")
+    client.force_login(staff)
+    resp = client.get("/admin/analysis/analysisjob/?status__exact=failed")
+    html = resp.content.decode()
+    assert resp.status_code == 200 and "AAPL" in html
+    assert "in the dead-letter queue" in html
