@@ -182,3 +182,21 @@ def test_a_value_too_large_even_compressed_is_refused_and_nothing_is_written(cac
     with pytest.raises(ItemTooLarge, match="400 KB"):
         cache.put_cache_item("BIG", {"noise": noise}, namespace="blob")
     assert cache.get_cache_item("BIG", namespace="blob") is None
+
+
+def test_message_items_expire_with_the_conversations_last_activity(store, settings):
+    from stocktool.aws.dynamodb import HEADER_SK, TTL_ATTRIBUTE
+    from stocktool.aws.session import client
+
+    cid = new_id()
+    ttl_hours = 4 / 3600  # a refresh is due after half the TTL: two seconds
+    store.put_conversation(cid, [{"role": "user", "content": "first"}], ttl_hours=ttl_hours)
+    time.sleep(2.2)
+    store.put_conversation(cid, [{"role": "user", "content": "second"}], ttl_hours=ttl_hours)
+    items = client("dynamodb").query(
+        TableName=settings.DYNAMODB_TABLE_CONVERSATIONS, KeyConditionExpression="conversation_id = :c",
+        ExpressionAttributeValues={":c": {"S": cid}})["Items"]
+    expiries = {i["timestamp"]["S"]: int(i[TTL_ATTRIBUTE]["N"]) for i in items}
+    header_expiry = expiries.pop(HEADER_SK)
+    assert len(expiries) == 2 and set(expiries.values()) == {header_expiry}
+    assert [m["content"] for m in store.get_conversation(cid)] == ["first", "second"]

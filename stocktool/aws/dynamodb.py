@@ -141,7 +141,7 @@ class ConversationStore:
         # under concurrent writers). Optimistic concurrency on a version number instead.
         key = {"conversation_id": {"S": conversation_id}, "timestamp": {"S": HEADER_SK}}
         for attempt in range(self.CONFLICT_RETRIES):
-            header = self._raw_header(conversation_id, include_expired=True, attributes="#w, #v, #e")
+            header = self._raw_header(conversation_id, include_expired=True, attributes="#w, #v, #e, #r")
             expired = header is not None and int(header.get(TTL_ATTRIBUTE, {}).get("N", "0")) <= time.time()
             window = [] if header is None or expired else _unpack_window(header)
             window = sorted(window + [entry], key=lambda e: e["timestamp"])[-self.WINDOW:]
@@ -152,6 +152,13 @@ class ConversationStore:
             values = {":w": {"B": _pack_window(window)}, ":v": {"N": str((version or 0) + 1)}, ":u": {"S": now},
                       ":e": {"N": str(int(time.time() + ttl_hours * 3600))}, ":one": {"N": "1"}, ":c": {"S": now}}
             sets = ["#w = :w", "#v = :v", "#u = :u", "#e = :e", "#c = if_not_exists(#c, :c)"]
+            # Message items carry their own expiry for DynamoDB's sweep; move it along with the conversation's
+            # (at most every half TTL, so a busy conversation costs one extra pass a half-day, not per message).
+            refreshed = int(header.get("ttl_refreshed_at", {}).get("N", "0")) if header else 0
+            refresh_due = header is not None and not expired and time.time() - refreshed > ttl_hours * 1800
+            if refresh_due or header is None or expired:
+                names["#r"], values[":r"] = "ttl_refreshed_at", {"N": str(int(time.time()))}
+                sets.append("#r = :r")
             if user_id is not None:
                 names["#o"], values[":o"] = "user_id", {"S": str(user_id)}
                 sets.append("#o = :o")
@@ -170,6 +177,8 @@ class ConversationStore:
                     TableName=self.table, Key=key, UpdateExpression="SET " + ", ".join(sets) + " ADD #n :one",
                     ConditionExpression=condition, ExpressionAttributeNames=names, ExpressionAttributeValues=values,
                 )
+                if refresh_due:
+                    self._refresh_message_ttl(conversation_id, int(values[":e"]["N"]))
                 return
             except ClientError as exc:
                 if error_code(exc) != "ConditionalCheckFailedException":
@@ -178,6 +187,18 @@ class ConversationStore:
             except BotoCoreError as exc:
                 raise translate(exc, f"write conversation {conversation_id}") from exc
         raise AWSError(f"write conversation {conversation_id}: gave up after {self.CONFLICT_RETRIES} conflicts")
+
+    def _refresh_message_ttl(self, conversation_id: str, expires_at: int) -> None:
+        """Give every message item the conversation's new expiry (re-put in batches of 25)."""
+        kwargs = {"TableName": self.table, "KeyConditionExpression": "conversation_id = :c AND #ts > :h",
+                  "ExpressionAttributeNames": {"#ts": "timestamp"},
+                  "ExpressionAttributeValues": {":c": {"S": conversation_id}, ":h": {"S": HEADER_SK}}}
+        puts = []
+        for page in client("dynamodb").get_paginator("query").paginate(**kwargs):
+            for item in page.get("Items", []):
+                item[TTL_ATTRIBUTE] = {"N": str(expires_at)}
+                puts.append({"PutRequest": {"Item": item}})
+        batch_write(self.table, puts)
 
     def delete_conversation(self, conversation_id: str) -> int:
         """Delete the conversation and all its messages; return how many items were removed."""
@@ -195,7 +216,7 @@ class ConversationStore:
         if attributes:
             kwargs = {"ProjectionExpression": attributes,
                       "ExpressionAttributeNames": {"#w": "window", "#v": "version", "#e": TTL_ATTRIBUTE,
-                                                   "#n": "message_count"}}
+                                                   "#n": "message_count", "#r": "ttl_refreshed_at"}}
             kwargs["ExpressionAttributeNames"] = {k: v for k, v in kwargs["ExpressionAttributeNames"].items()
                                                   if k in attributes}
         try:
@@ -216,7 +237,7 @@ class ConversationStore:
         raw = self._raw_header(conversation_id)
         if raw is None:
             return None
-        header = deserialize({k: v for k, v in raw.items() if k not in ("window", "version")})
+        header = deserialize({k: v for k, v in raw.items() if k not in ("window", "version", "ttl_refreshed_at")})
         return _public_header(header)
 
     def get_recent(self, conversation_id: str, limit: int = WINDOW) -> list[dict]:
