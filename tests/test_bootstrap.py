@@ -99,3 +99,22 @@ def test_the_localstack_init_script_makes_the_same_resources(aws, aws_endpoint):
         run = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=120)
         assert run.returncode == 0, run.stderr
     assert snapshot(**names) == snapshot(**_names())
+
+
+def test_the_optional_webhook_is_subscribed_once(aws, settings):
+    from stocktool.aws import get_sns_service
+
+    settings.SNS_WEBHOOK_ENABLED = True
+    settings.SNS_WEBHOOK_URL = "https://stocktool.example.com/sns/webhook"
+    sns = client("sns")
+    try:
+        first = {(s.kind, s.status) for s in bootstrap()}
+        second = {(s.kind, s.status) for s in bootstrap()}
+        subs = sns.list_subscriptions_by_topic(TopicArn=get_sns_service().topic_arn)["Subscriptions"]
+        mine = [s for s in subs if s["Endpoint"] == settings.SNS_WEBHOOK_URL]
+        assert ("webhook", "created") in first and ("webhook", "exists") in second
+        assert len(mine) == 1 and mine[0]["Protocol"] == "https"
+    finally:
+        for s in sns.list_subscriptions_by_topic(TopicArn=get_sns_service().topic_arn)["Subscriptions"]:
+            if s["Endpoint"] == settings.SNS_WEBHOOK_URL:
+                sns.unsubscribe(SubscriptionArn=s["SubscriptionArn"])  # or moto POSTs to it on every publish

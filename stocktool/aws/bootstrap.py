@@ -96,6 +96,8 @@ def bootstrap() -> list[Step]:
         if settings.SNS_ENABLED:
             steps.append(ensure_topic(settings.SNS_TOPIC_NOTIFICATIONS)[0])
         steps += ensure_knowledge_events()
+        if settings.SNS_ENABLED and settings.SNS_WEBHOOK_ENABLED and settings.SNS_WEBHOOK_URL:
+            steps.append(ensure_webhook_subscription(settings.SNS_WEBHOOK_URL))
         if settings.CLOUDWATCH_ENABLED:
             topic_arn = ensure_topic(settings.SNS_TOPIC_NOTIFICATIONS)[1] if settings.SNS_ENABLED else None
             steps += ensure_monitoring(topic_arn)
@@ -416,6 +418,17 @@ def dashboard_body() -> dict:
             [ns, cw.QUEUE_DEPTH, "Queue", "dlq", {"stat": "Maximum", "label": "dead letters"}],
         ], stat="Maximum"),
     ]}
+
+
+def ensure_webhook_subscription(url: str) -> Step:
+    """Subscribe the app's SNS webhook (real AWS: SNS then POSTs a confirmation the webhook verifies)."""
+    sns = client("sns")
+    _, topic_arn = ensure_topic(settings.SNS_TOPIC_NOTIFICATIONS)
+    for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn):
+        if any(sub.get("Endpoint") == url for sub in page.get("Subscriptions", [])):
+            return Step("webhook", url, "exists")
+    sns.subscribe(TopicArn=topic_arn, Protocol="https" if url.startswith("https:") else "http", Endpoint=url)
+    return Step("webhook", url, "created")
 
 
 def ensure_monitoring(topic_arn: str | None) -> list[Step]:

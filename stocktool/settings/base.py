@@ -277,6 +277,7 @@ ANALYSIS_MAX_RETRIES = env_int("ANALYSIS_MAX_RETRIES", 3, minimum=0, maximum=20)
 ANALYSIS_RETRY_BACKOFF = env_int("ANALYSIS_RETRY_BACKOFF", 2, minimum=1)  # seconds, doubled each retry
 # POST /sns/webhook: an HTTPS subscription for real AWS; every message is signature-checked before use.
 SNS_WEBHOOK_ENABLED = env_bool("SNS_WEBHOOK_ENABLED", False)
+SNS_WEBHOOK_URL = env_url("SNS_WEBHOOK_URL")  # e.g. https://stocktool.example.com/sns/webhook; bootstrap subscribes it
 
 # --- Assistant --------------------------------------------------------------------------------------------
 # local (the default): offline rules over the tools, no key. openai: any OpenAI-compatible endpoint.
