@@ -1,6 +1,7 @@
 """Create, idempotently, every AWS resource StockTool needs. Running it twice changes nothing."""
 
 import json
+import logging
 import os
 from dataclasses import dataclass
 
@@ -8,8 +9,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
 from . import cloudwatch as cw
+from . import emulator
 from .errors import error_code, translate
-from .session import client
+from .session import client, endpoint_url
+
+logger = logging.getLogger(__name__)
 
 TTL_ATTRIBUTE = "expires_at"
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
@@ -252,6 +256,7 @@ def ensure_knowledge_events() -> list[Step]:
         sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(queue_policy)})
         steps.append(Step("policy", name, "updated"))
     steps.append(_ensure_raw_subscription(topic_arn, queue_arn, name))
+    steps += _ensure_events_filter(topic_arn, queue_arn, name)
     steps += _ensure_topic_allows_bucket(topic_arn, bucket)
     steps.append(_ensure_bucket_notification(bucket, topic_arn))
     return steps
@@ -271,6 +276,48 @@ def _ensure_raw_subscription(topic_arn: str, queue_arn: str, label: str) -> Step
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,
                   Attributes={"RawMessageDelivery": "true"})
     return Step("subscribe", label, "created")
+
+
+# The events queue takes S3 object events and the app events its consumer acts on; the rest of the topic's
+# traffic (document_indexed, alarms) stays out. S3 events carry no message attributes, so the policy filters
+# on the message body.
+EVENTS_FILTER_POLICY = {"$or": [{"event_type": ["analysis_finished"]}, {"Records": {"eventSource": ["aws:s3"]}}]}
+
+
+def _ensure_events_filter(topic_arn: str, queue_arn: str, label: str) -> list[Step]:
+    """Set the body-scoped filter policy where the endpoint supports it (AWS, LocalStack; moto 5.2 answers
+    `$or` with HTTP 500: there the queue stays unfiltered and the consumer ignores what it does not know)."""
+    endpoint = endpoint_url("sns")
+    if endpoint and emulator.is_up(endpoint):
+        # moto: `$or` answers HTTP 500 and leaves the subscription filtering everything out.
+        logger.info("%s: moto has no body-scoped `$or` filter policies; the events queue stays unfiltered", label)
+        return []
+    sns = client("sns")
+    probe = client("sns", purpose="probe")  # one attempt: an endpoint without `$or` must not cost retries
+    for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn):
+        for sub in page.get("Subscriptions", []):
+            if sub["Protocol"] != "sqs" or sub["Endpoint"] != queue_arn:
+                continue
+            attrs = sns.get_subscription_attributes(SubscriptionArn=sub["SubscriptionArn"])["Attributes"]
+            if attrs.get("FilterPolicy") and json.loads(attrs["FilterPolicy"]) == EVENTS_FILTER_POLICY:
+                return [Step("filter", label, "exists")]
+            arn = sub["SubscriptionArn"]
+            try:
+                probe.set_subscription_attributes(SubscriptionArn=arn, AttributeName="FilterPolicyScope",
+                                                  AttributeValue="MessageBody")
+                probe.set_subscription_attributes(SubscriptionArn=arn, AttributeName="FilterPolicy",
+                                                  AttributeValue=json.dumps(EVENTS_FILTER_POLICY))
+            except (ClientError, BotoCoreError) as exc:
+                try:  # leave the subscription as it was: unfiltered
+                    probe.set_subscription_attributes(SubscriptionArn=arn, AttributeName="FilterPolicyScope",
+                                                      AttributeValue="MessageAttributes")
+                except (ClientError, BotoCoreError):
+                    pass
+                logger.warning("%s: the endpoint refused the events filter policy (%s); the queue stays unfiltered",
+                               label, str(exc)[:120])
+                return []
+            return [Step("filter", label, "updated")]
+    return []
 
 
 def _ensure_topic_allows_bucket(topic_arn: str, bucket: str) -> list[Step]:

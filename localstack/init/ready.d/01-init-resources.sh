@@ -129,6 +129,15 @@ if [ -z "$(aws_ sns list-subscriptions-by-topic --topic-arn "$KB_TOPIC_ARN" --qu
   aws_ sns subscribe --topic-arn "$KB_TOPIC_ARN" --protocol sqs --notification-endpoint "$EV_ARN" \
     --attributes RawMessageDelivery=true >/dev/null
 fi
+# Only S3 object events and the app events the consumer acts on reach the queue (body-scoped filter; moto
+# lacks `$or`, so there the queue stays unfiltered: bootstrap_aws does the same).
+EV_SUB=$(aws_ sns list-subscriptions-by-topic --topic-arn "$KB_TOPIC_ARN" --query "Subscriptions[?Endpoint=='$EV_ARN'].SubscriptionArn")
+if aws_ sns set-subscription-attributes --subscription-arn "$EV_SUB" --attribute-name FilterPolicyScope \
+     --attribute-value MessageBody 2>/dev/null; then
+  aws_ sns set-subscription-attributes --subscription-arn "$EV_SUB" --attribute-name FilterPolicy \
+    --attribute-value '{"$or": [{"event_type": ["analysis_finished"]}, {"Records": {"eventSource": ["aws:s3"]}}]}' \
+    2>/dev/null || echo "StockTool: this endpoint has no body-scoped filter policies; the events queue stays unfiltered"
+fi
 aws_ sns set-topic-attributes --topic-arn "$KB_TOPIC_ARN" --attribute-name Policy --attribute-value "$(printf '{"Version":"2008-10-17","Statement":[{"Sid":"__default_statement_ID","Effect":"Allow","Principal":{"AWS":"*"},"Action":["SNS:GetTopicAttributes","SNS:SetTopicAttributes","SNS:AddPermission","SNS:RemovePermission","SNS:DeleteTopic","SNS:Subscribe","SNS:ListSubscriptionsByTopic","SNS:Publish"],"Resource":"%s","Condition":{"StringEquals":{"AWS:SourceOwner":"%s"}}},{"Sid":"bucket-publishes","Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"SNS:Publish","Resource":"%s","Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:s3:::%s"}}}]}' "$KB_TOPIC_ARN" "$KB_ACCOUNT" "$KB_TOPIC_ARN" "$BUCKET")"
 aws_ s3api put-bucket-notification-configuration --bucket "$BUCKET" --notification-configuration "$(printf '{"TopicConfigurations":[{"Id":"stocktool-knowledge-events","TopicArn":"%s","Events":["s3:ObjectCreated:*","s3:ObjectRemoved:*"],"Filter":{"Key":{"FilterRules":[{"Name":"prefix","Value":"%s"}]}}}]}' "$KB_TOPIC_ARN" "$KB_PREFIX")"
 
