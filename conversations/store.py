@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 
-from stocktool.aws.dynamodb import ConversationStore
+from stocktool.aws.dynamodb import NO_HINT, ConversationStore
 
 
 class ConversationReads(ConversationStore):
@@ -26,9 +26,15 @@ class ConversationReads(ConversationStore):
             self._headers[conversation_id] = super()._raw_header(conversation_id)
         return self._headers[conversation_id]
 
+    def _header_hint(self, conversation_id: str):
+        # The header read at the start of the turn: the append's version check catches any later writer.
+        return self._headers.get(conversation_id, NO_HINT)
+
     def put_conversation(self, conversation_id: str, messages: list[dict], **kwargs) -> list[str]:
-        self._headers.pop(conversation_id, None)
-        return super().put_conversation(conversation_id, messages, **kwargs)
+        try:
+            return super().put_conversation(conversation_id, messages, **kwargs)
+        finally:
+            self._headers.pop(conversation_id, None)
 
     def delete_conversation(self, conversation_id: str) -> int:
         self._headers.pop(conversation_id, None)

@@ -20,6 +20,7 @@ from .session import client
 
 MAX_ITEM_BYTES = 400 * 1024
 HEADER_SK = "#meta"  # sorts before every timestamp, so a descending query meets it last
+NO_HINT = object()
 
 _ser = TypeSerializer()
 _de = TypeDeserializer()
@@ -81,23 +82,44 @@ class ConversationStore:
     # --- writes ---------------------------------------------------------------------------------------
     def put_conversation(self, conversation_id: str, messages: list[dict], user_id: str | None = None,
                          ttl_hours: int = 24, title: str | None = None, metadata: dict | None = None) -> list[str]:
-        """Append ``messages`` to the conversation and refresh its expiry; return the messages' keys."""
-        items = [self._message_item(conversation_id, m, ttl_hours) for m in messages]  # validate all first
-        keys = []
-        for item in items:
-            self._append(conversation_id, item, user_id, ttl_hours, title, metadata)
-            keys.append(item["timestamp"]["S"])
-        return keys
+        """Append ``messages`` to the conversation and refresh its expiry; return the messages' keys.
+
+        Several messages (a question and its answer) cost one BatchWriteItem and one header update."""
+        items = [self._message_item(conversation_id, m, ttl_hours, i) for i, m in enumerate(messages)]
+        if not items:
+            return []
+        ddb = client("dynamodb")
+        try:
+            if len(items) == 1:
+                ddb.put_item(TableName=self.table, Item=items[0])
+            else:
+                batch_write(self.table, [{"PutRequest": {"Item": item}} for item in items])
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, f"write conversation {conversation_id}") from exc
+        try:
+            self._update_header(conversation_id, [self._window_entry(i) for i in items], user_id, ttl_hours,
+                                title, metadata)
+        except Exception:
+            # Nothing half-written: take the messages back out if the header could not be updated.
+            batch_write(self.table, [{"DeleteRequest": {"Key": {"conversation_id": i["conversation_id"],
+                                                                "timestamp": i["timestamp"]}}} for i in items])
+            raise
+        return [item["timestamp"]["S"] for item in items]
+
+    def _header_hint(self, conversation_id: str):
+        """The raw header this instance already holds (a subclass caching reads), or NO_HINT to read it."""
+        return NO_HINT
 
     def append_message(self, conversation_id: str, message: dict, **kwargs) -> str:
         return self.put_conversation(conversation_id, [message], **kwargs)[0]
 
-    def _message_item(self, conversation_id: str, message: dict, ttl_hours: int) -> dict:
+    def _message_item(self, conversation_id: str, message: dict, ttl_hours: int, position: int = 0) -> dict:
         if message.get("role") not in ("user", "assistant", "system", "tool"):
             raise ValueError(f"message role must be user, assistant, system or tool, not {message.get('role')!r}")
         if not isinstance(message.get("content", ""), str):
             raise ValueError("message content must be a string")
-        sort_key = f"{_now_iso()}#{uuid.uuid4().hex[:8]}"
+        # The position keeps a question before its answer when both fall in one microsecond.
+        sort_key = f"{_now_iso()}#{position:02d}{uuid.uuid4().hex[:8]}"
         item = {
             "conversation_id": conversation_id,
             "timestamp": sort_key,
@@ -122,35 +144,24 @@ class ConversationStore:
             entry = {k: entry[k] for k in ("timestamp", "role", "created_at")} | {"truncated": True}
         return entry
 
-    def _append(self, conversation_id, item, user_id, ttl_hours, title, metadata) -> None:
-        ddb = client("dynamodb")
-        try:
-            ddb.put_item(TableName=self.table, Item=item)
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, f"write conversation {conversation_id}") from exc
-        try:
-            self._update_header(conversation_id, self._window_entry(item), user_id, ttl_hours, title, metadata)
-        except Exception:
-            # Nothing half-written: take the message back out if its header could not be updated.
-            ddb.delete_item(TableName=self.table,
-                            Key={"conversation_id": item["conversation_id"], "timestamp": item["timestamp"]})
-            raise
-
-    def _update_header(self, conversation_id, entry, user_id, ttl_hours, title, metadata) -> None:
+    def _update_header(self, conversation_id, entries, user_id, ttl_hours, title, metadata) -> None:
         # Not TransactWriteItems: moto deep-copies the whole table on each transaction (slow, and racy
         # under concurrent writers). Optimistic concurrency on a version number instead.
         key = {"conversation_id": {"S": conversation_id}, "timestamp": {"S": HEADER_SK}}
         for attempt in range(self.CONFLICT_RETRIES):
-            header = self._raw_header(conversation_id, include_expired=True, attributes="#w, #v, #e, #r")
+            hint = self._header_hint(conversation_id) if attempt == 0 else NO_HINT
+            header = hint if hint is not NO_HINT else self._raw_header(
+                conversation_id, include_expired=True, attributes="#w, #v, #e, #r")
             expired = header is not None and int(header.get(TTL_ATTRIBUTE, {}).get("N", "0")) <= time.time()
             window = [] if header is None or expired else _unpack_window(header)
-            window = sorted(window + [entry], key=lambda e: e["timestamp"])[-self.WINDOW:]
+            window = sorted(window + entries, key=lambda e: e["timestamp"])[-self.WINDOW:]
             version = int(header["version"]["N"]) if header and "version" in header else None
             now = _now_iso()
             names = {"#w": "window", "#v": "version", "#u": "updated_at", "#e": TTL_ATTRIBUTE,
                      "#n": "message_count", "#c": "created_at"}
             values = {":w": {"B": _pack_window(window)}, ":v": {"N": str((version or 0) + 1)}, ":u": {"S": now},
-                      ":e": {"N": str(int(time.time() + ttl_hours * 3600))}, ":one": {"N": "1"}, ":c": {"S": now}}
+                      ":e": {"N": str(int(time.time() + ttl_hours * 3600))}, ":one": {"N": str(len(entries))},
+                      ":c": {"S": now}}
             sets = ["#w = :w", "#v = :v", "#u = :u", "#e = :e", "#c = if_not_exists(#c, :c)"]
             # Message items carry their own expiry for DynamoDB's sweep; move it along with the conversation's
             # (at most every half TTL, so a busy conversation costs one extra pass a half-day, not per message).
