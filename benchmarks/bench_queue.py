@@ -2,9 +2,9 @@
 
     .venv/bin/python benchmarks/bench_queue.py
 
-Prints: queue latency (apply_async -> task start) median/p95/p99, no-op throughput of one solo worker,
-and the time to analyse 20 symbols over 5 years of daily prices. Targets: latency < 15 ms median and
-< 50 ms p99 (a task sent to an idle worker); analysis < 200 ms.
+Prints: queue latency (apply_async -> task start) median/p95/p99 and the no-op throughput of one solo
+worker. Targets: latency < 15 ms median and < 50 ms p99 (a task sent to an idle worker). The analysis of 20
+symbols over 5 years is benchmarks/bench_analysis.py.
 
 Each latency sample is sent SAMPLE_GAP after the previous task started, so it meets an idle worker: with
 acks_late the worker still acknowledges the previous task (a blocking DeleteMessage, 4 to 9 ms on moto)
@@ -116,32 +116,7 @@ def main():
         if redis_tp:
             print(f"  Redis       {redis_tp:8.1f} tasks/s")
         del stats
-
-        from analysis import market_data, risk
-
-        from analysis.market_data.providers.demo import DemoProvider
-        from analysis.market_data.providers.demo_universe import BENCHMARK, LISTINGS
-
-        demo = DemoProvider()
-        symbols = [listing.symbol for listing in LISTINGS if listing.symbol != BENCHMARK][:20]
-        prices = {s: {b["date"]: b["close"] for b in demo.history(s, "5y")} for s in symbols + ["SPY"]}
-        samples = []
-        for _ in range(30):
-            t = time.perf_counter()
-            risk.analyse(analysis_type="risk_assessment", symbols=symbols, weights=None, prices=prices)
-            samples.append((time.perf_counter() - t) * 1000)
-        days = len(next(iter(prices.values())))
-        report(f"Risk assessment of 20 symbols over 5 years ({days} daily prices each), maths only",
-               [("analysis.risk.analyse", samples)])
-        warm = []
-        for _ in range(10):
-            t = time.perf_counter()
-            for s in symbols + ["SPY"]:
-                market_data.history_get(symbol=s, period="5y")
-            warm.append((time.perf_counter() - t) * 1000)
-        report("Fetching those 21 price histories through the DynamoDB stock cache (after the first, all hits)",
-               [("market_data.history_get x 21", warm[1:])])
-        print(f"  first (cold) fetch: {warm[0]:.1f} ms")
+        print("\n(the analysis of 20 symbols over 5 years: benchmarks/bench_analysis.py)")
         print(f"\nmedian of medians check: SQS latency {statistics.median(sqs_lat):.2f} ms")
     finally:
         if server:
