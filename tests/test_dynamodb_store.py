@@ -108,9 +108,10 @@ def test_bad_messages_are_refused(store):
 
 def test_an_expired_conversation_is_never_returned(store):
     cid = new_id()
-    store.put_conversation(cid, [{"role": "user", "content": "short-lived"}], user_id="ttl-user", ttl_hours=1 / 3600)
+    # Two seconds (expiry is kept in whole seconds, so at least one second of life is left for the first read).
+    store.put_conversation(cid, [{"role": "user", "content": "short-lived"}], user_id="ttl-user", ttl_hours=2 / 3600)
     assert store.get_conversation(cid)
-    time.sleep(2.1)
+    time.sleep(3.1)
     assert store.get_conversation(cid) == []
     assert store.get_recent(cid) == []
     assert store.get_header(cid) is None
