@@ -64,77 +64,63 @@ def _history(state: State, symbol: str):
     return result
 
 
-def answer_change(state: State):
-    intent, parts, shown = state.intent, [], []
-    for symbol in intent.symbols[:MAX_SYMBOLS_PER_ANSWER]:
+def _each_history(state: State, describe):
+    """Fetch each asked symbol's history, add its chart card, and describe it: (parts, histories shown)."""
+    parts, shown = [], []
+    for symbol in state.intent.symbols[:MAX_SYMBOLS_PER_ANSWER]:
         result = yield from _history(state, symbol)
         if not result.ok:
             parts.append(failed(result, f"the price history of {symbol}"))
             continue
         h = result.data
         shown.append(h)
-        state.cards.append(history_card(intent.period.label, [series_of(h)], h, growth=False))
-        parts.append(
-            f"{fmt.over(intent.period.label)} ({h['start_date']} to {h['end_date']}), **{h['symbol']}** "
+        state.cards.append(history_card(state.intent.period.label, [series_of(h)], h, growth=False))
+        parts.append(describe(h))
+    return parts, shown
+
+
+def answer_change(state: State):
+    label = state.intent.period.label
+    parts, shown = yield from _each_history(state, lambda h: (
+            f"{fmt.over(label)} ({h['start_date']} to {h['end_date']}), **{h['symbol']}** "
             f"{fmt.direction(h['change'])} **{fmt.signed_percent(h['change_percent'])}**, from "
             f"{fmt.money(h['start_close'])} to {fmt.money(h['end_close'])} ({fmt.signed_money(h['change'])}).\n\n"
             f"In that time it ranged from a low of {fmt.money(h['low'])} ({h['low_date']}) to a high of "
-            f"{fmt.money(h['high'])} ({h['high_date']}).")
+            f"{fmt.money(h['high'])} ({h['high_date']})."))
     return _closing(state, parts, shown)
 
 
 def answer_history(state: State):
-    intent, parts, shown = state.intent, [], []
-    for symbol in intent.symbols[:MAX_SYMBOLS_PER_ANSWER]:
-        result = yield from _history(state, symbol)
-        if not result.ok:
-            parts.append(failed(result, f"the price history of {symbol}"))
-            continue
-        h = result.data
-        shown.append(h)
-        state.cards.append(history_card(intent.period.label, [series_of(h)], h, growth=False))
-        parts.append(
-            f"**{h['symbol']}** over {intent.period.label} ({h['trading_days']} trading days, {h['start_date']} to "
+    label = state.intent.period.label
+    parts, shown = yield from _each_history(state, lambda h: (
+            f"**{h['symbol']}** over {label} ({h['trading_days']} trading days, {h['start_date']} to "
             f"{h['end_date']}): {fmt.money(h['start_close'])} → {fmt.money(h['end_close'])} "
             f"(**{fmt.signed_percent(h['change_percent'])}**); high {fmt.money(h['high'])} on {h['high_date']}, "
             f"low {fmt.money(h['low'])} on {h['low_date']}; annualised volatility "
-            f"{fmt.percent(h['volatility_percent'])}. The chart shows the daily closes.")
+            f"{fmt.percent(h['volatility_percent'])}. The chart shows the daily closes."))
     return _closing(state, parts, shown)
 
 
 def answer_extreme(state: State):
-    intent, parts, shown = state.intent, [], []
-    for symbol in intent.symbols[:MAX_SYMBOLS_PER_ANSWER]:
-        result = yield from _history(state, symbol)
-        if not result.ok:
-            parts.append(failed(result, f"the price history of {symbol}"))
-            continue
-        h = result.data
-        shown.append(h)
-        state.cards.append(history_card(intent.period.label, [series_of(h)], h, growth=False))
-        parts.append(
-            f"{fmt.over(intent.period.label)} ({h['start_date']} to {h['end_date']}), **{h['symbol']}** reached a high "
+    label = state.intent.period.label
+    parts, shown = yield from _each_history(state, lambda h: (
+            f"{fmt.over(label)} ({h['start_date']} to {h['end_date']}), **{h['symbol']}** reached a high "
             f"of **{fmt.money(h['high'])}** on {h['high_date']} and a low of **{fmt.money(h['low'])}** on "
-            f"{h['low_date']}. It closed the period at {fmt.money(h['end_close'])}.")
+            f"{h['low_date']}. It closed the period at {fmt.money(h['end_close'])}."))
     return _closing(state, parts, shown)
 
 
-def answer_risk(state: State):
-    intent, parts, shown = state.intent, [], []
-    for symbol in intent.symbols[:MAX_SYMBOLS_PER_ANSWER]:
-        result = yield from _history(state, symbol)
-        if not result.ok:
-            parts.append(failed(result, f"the price history of {symbol}"))
-            continue
-        h = result.data
-        shown.append(h)
-        state.cards.append(history_card(intent.period.label, [series_of(h)], h, growth=False))
-        sharpe = "n/a" if h["sharpe_ratio"] is None else f"{h['sharpe_ratio']:.2f}".replace("-", "−")
-        parts.append(
-            f"{fmt.over(intent.period.label)} ({h['start_date']} to {h['end_date']}), **{h['symbol']}** had an annualised "
+def _risk_text(h: dict, label: str) -> str:
+    sharpe = "n/a" if h["sharpe_ratio"] is None else f"{h['sharpe_ratio']:.2f}".replace("-", "−")
+    return (f"{fmt.over(label)} ({h['start_date']} to {h['end_date']}), **{h['symbol']}** had an annualised "
             f"volatility of **{fmt.percent(h['volatility_percent'])}**, a maximum drawdown of "
             f"**{fmt.percent(h['max_drawdown_percent'])}** and a Sharpe ratio of **{sharpe}** "
             f"(return {fmt.signed_percent(h['change_percent'])}).")
+
+
+def answer_risk(state: State):
+    label = state.intent.period.label
+    parts, shown = yield from _each_history(state, lambda h: _risk_text(h, label))
     concept = ("sharpe ratio" if "sharpe" in state.low else "maximum drawdown" if "drawdown" in state.low
                else "sortino ratio" if "sortino" in state.low else "volatility")
     hit = yield from knowledge_hit(state, concept)
