@@ -125,9 +125,14 @@ AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="test" if _emulated els
 AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="test" if _emulated else "") or None
 AWS_SESSION_TOKEN = env.str("AWS_SESSION_TOKEN", default="") or None
 AWS_CONNECT_TIMEOUT = env_int("AWS_CONNECT_TIMEOUT", 2, minimum=1)
-AWS_READ_TIMEOUT = env_int("AWS_READ_TIMEOUT", 10, minimum=1)
+AWS_READ_TIMEOUT = env_int("AWS_READ_TIMEOUT", 5, minimum=1)
 AWS_MAX_ATTEMPTS = env_int("AWS_MAX_ATTEMPTS", 3, minimum=1, maximum=10)
 AWS_MAX_POOL_CONNECTIONS = env_int("AWS_MAX_POOL_CONNECTIONS", 20, minimum=1)
+# Circuit breaker (stocktool/aws/breaker.py): after this many failed attempts in a row an endpoint's calls fail
+# at once for the reset period, then one trial call decides whether it closes again.
+AWS_BREAKER_ENABLED = env_bool("AWS_BREAKER_ENABLED", True)
+AWS_BREAKER_FAILURES = env_int("AWS_BREAKER_FAILURES", 5, minimum=1)
+AWS_BREAKER_RESET_SECONDS = max(0.1, env_float("AWS_BREAKER_RESET_SECONDS", 5.0))
 
 S3_ENABLED = env_bool("S3_ENABLED", True)
 DYNAMODB_ENABLED = env_bool("DYNAMODB_ENABLED", True)
