@@ -1,16 +1,39 @@
 """Where document files live: the STORAGES setting's S3 bucket, or the file system when S3 is off."""
 
+from botocore.config import Config
 from django.conf import settings
 from django.core.files.storage import storages
 from storages.backends.s3 import S3Storage
 
 import stocktool.aws.s3  # noqa: F401  registers text/markdown for .md before django-storages guesses types
+from stocktool.aws import breaker
 
 S3_BACKEND = "storages.backends.s3.S3Storage"
 
 
 class KnowledgeS3Storage(S3Storage):
-    """django-storages' S3 backend that also writes per-file metadata (the sha256 `sync_kb` compares)."""
+    """django-storages' S3 backend that also writes per-file metadata (the sha256 `sync_kb` compares).
+
+    Its client has the project's timeouts and retries (django-storages' own default waits 60 s a read) and sits
+    behind the same circuit breaker as every other S3 client.
+    """
+
+    def __init__(self, **options):
+        options.setdefault("client_config", Config(
+            connect_timeout=settings.AWS_CONNECT_TIMEOUT, read_timeout=settings.AWS_READ_TIMEOUT,
+            retries={"mode": "standard", "total_max_attempts": settings.AWS_MAX_ATTEMPTS},
+            s3={"addressing_style": options.get("addressing_style") or "auto"},
+            signature_version=options.get("signature_version"),
+        ))
+        super().__init__(**options)
+
+    @property
+    def connection(self):
+        found = getattr(self._connections, "connection", None)
+        if found is None:
+            found = super().connection
+            breaker.attach(found.meta.client, endpoint=self.endpoint_url, service="s3")
+        return found
 
     def _get_write_parameters(self, name, content=None):
         params = super()._get_write_parameters(name, content)

@@ -13,6 +13,8 @@ import boto3
 from botocore.config import Config
 from django.conf import settings
 
+from . import breaker
+
 _local = threading.local()
 
 
@@ -52,10 +54,11 @@ def client(service: str, *, purpose: str = "default"):
     cache = _local.clients
     found = cache.get(key)
     if found is None:
-        found = cache[key] = session.client(
-            service,
-            endpoint_url=endpoint_url(service),
-            config=_config("s3" if service == "s3" and purpose == "default" else purpose),
+        endpoint = endpoint_url(service)
+        found = cache[key] = breaker.attach(
+            session.client(service, endpoint_url=endpoint,
+                           config=_config("s3" if service == "s3" and purpose == "default" else purpose)),
+            endpoint=endpoint, service=service,
         )
     return found
 
@@ -81,3 +84,4 @@ def reset_clients() -> None:
     """Forget this thread's clients (tests that switch endpoints call it)."""
     _local.__dict__.clear()
     _config.cache_clear()
+    breaker.reset()

@@ -1,0 +1,113 @@
+"""A TCP proxy in front of the AWS endpoint that a test can take down and bring back on the same port.
+
+``refuse`` closes the listening socket (connections are refused at once); ``hang`` keeps accepting but forwards
+nothing (calls wait for their read timeout). The endpoint's state survives, as it would in a network outage.
+"""
+
+import socket
+import threading
+
+
+class FaultProxy:
+    def __init__(self, target_host: str, target_port: int):
+        self.target = (target_host, target_port)
+        self.port = _free_port()
+        self.mode = "up"
+        self.connections = 0  # accepted while up or hanging: the calls that reached the "network"
+        self._listener = None
+        self._stop = threading.Event()
+        self._held: list[socket.socket] = []
+        self._active: list[socket.socket] = []  # forwarded connections, cut when the proxy goes down
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "FaultProxy":
+        self._listen()
+        return self
+
+    def down(self, mode: str = "refuse") -> None:
+        self.mode = mode
+        if mode == "refuse":
+            self._close_listener()
+        self._drop_held()
+        active, self._active = self._active, []
+        for conn in active:  # kept-alive connections must not carry calls through the outage
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            conn.close()
+
+    def up(self) -> None:
+        self._drop_held()
+        self.mode = "up"
+        if self._listener is None:
+            self._listen()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._close_listener()
+        self._drop_held()
+
+    def _listen(self) -> None:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", self.port))
+        sock.listen(64)
+        self._listener = sock
+        threading.Thread(target=self._accept, args=(sock,), daemon=True).start()
+
+    def _close_listener(self) -> None:
+        sock, self._listener = self._listener, None
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+    def _drop_held(self) -> None:
+        held, self._held = self._held, []
+        for conn in held:
+            conn.close()
+
+    def _accept(self, sock: socket.socket) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            if self.mode == "hang":
+                self._held.append(conn)
+                continue
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                conn.close()
+                continue
+            self._active += [conn, upstream]
+            for a, b in ((conn, upstream), (upstream, conn)):
+                threading.Thread(target=_pipe, args=(a, b), daemon=True).start()
+
+
+def _pipe(src: socket.socket, dst: socket.socket) -> None:
+    try:
+        while data := src.recv(65536):
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for s in (src, dst):
+            try:
+                s.close()
+            except OSError:
+                pass
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
