@@ -1,17 +1,20 @@
 """The chat API: POST /api/chat, GET /api/conversations, GET and DELETE /api/conversations/{id}.
 
 Errors are JSON ``{"error": ...}`` (stocktool.api): 400 for bad input, 404 for a conversation that is not the
-caller's (or does not exist, or is not an id), 502 when the model fails, 503 when the store does.
+caller's (or does not exist, or is not an id), 429 past CHAT_RATE_LIMIT (conversations.ratelimit), 502 when
+the model fails, 503 when the store does.
 """
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound, Throttled, ValidationError
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from . import selectors, services
+from .ratelimit import chat_rate_message, chat_rate_take
 from .rendering import markdown_html
 
 
@@ -57,6 +60,17 @@ class ConversationSerializer(serializers.Serializer):
     expires_at = serializers.IntegerField(required=False)
 
 
+class ChatRateThrottle(BaseThrottle):
+    """CHAT_RATE_LIMIT per user, counted together with the WebSocket and the form (429 with Retry-After)."""
+
+    def allow_request(self, request, view) -> bool:
+        self.retry_after = chat_rate_take(user=request.user)
+        return self.retry_after is None
+
+    def wait(self) -> int | None:
+        return self.retry_after
+
+
 def _conversation_out(header: dict) -> dict:
     keep = ("conversation_id", "title", "created_at", "updated_at", "message_count", "expires_at")
     return {k: header[k] for k in keep if k in header}
@@ -64,6 +78,13 @@ def _conversation_out(header: dict) -> dict:
 
 class ChatApi(APIView):
     """Ask the assistant; continue a conversation with ``conversation_id``, or start one without it."""
+
+    throttle_classes = [ChatRateThrottle]
+
+    def throttled(self, request, wait):
+        exc = Throttled(wait)
+        exc.detail = chat_rate_message(int(wait))  # the form's and the WebSocket's words, without DRF's suffix
+        raise exc
 
     class InputSerializer(serializers.Serializer):
         message = serializers.CharField(trim_whitespace=False, allow_blank=True,

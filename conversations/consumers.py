@@ -11,6 +11,7 @@ from django.db import close_old_connections
 
 from . import services
 from .presentation import done_message, message_html
+from .ratelimit import chat_rate_message, chat_rate_take
 
 _END = object()
 
@@ -34,6 +35,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         if self.busy:
             await self.send_json({"type": "error", "code": "busy", "error": "Wait for the answer to finish first."})
+            return
+        retry_after = await database_sync_to_async(chat_rate_take)(user=self.scope["user"])
+        if retry_after is not None:
+            await self.send_json({"type": "error", "code": "rate_limited", "error": chat_rate_message(retry_after),
+                                  "retry_after": retry_after})
             return
         self.busy = True
         try:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services
 from .presentation import message_view
+from .ratelimit import chat_rate_message, chat_rate_take
 
 PAGE_MESSAGES = 50
 EXAMPLES = ("What is AAPL stock price?", "Compare AAPL, MSFT and NVDA over the last year", "What is a Sharpe ratio?",
@@ -27,6 +28,9 @@ def _sidebar(request) -> list[dict]:
 def _send(request, conversation_id: str | None):
     """Run the posted turn: (redirect, None) when it worked, else (None, (error, status))."""
     message = request.POST.get("message", "")
+    retry_after = chat_rate_take(user=request.user)
+    if retry_after is not None:
+        return None, (chat_rate_message(retry_after), 429)
     try:
         result = services.chat_send(user=request.user, message=message, conversation_id=conversation_id)
     except services.ChatInputError as exc:

@@ -105,7 +105,8 @@
       scrollDown();
     } else if (ev.type === "error") {
       if (!current.text) { current.art.remove(); }
-      if (current.user && (ev.code === "input" || ev.code === "not_found" || ev.code === "provider" || ev.code === "storage")) {
+      if (current.user && (ev.code === "input" || ev.code === "not_found" || ev.code === "provider" || ev.code === "storage" ||
+                           ev.code === "rate_limited")) {
         current.user.remove();
         input.value = current.question;
       }
