@@ -27,6 +27,16 @@ class AnalysisRequestError(ValueError):
     """The request cannot become a job (bad symbols, weights, type or period)."""
 
 
+class AnalysisUnavailable(RuntimeError):
+    """The job could not be handed to the worker (the queue is not answering); nothing was kept."""
+
+
+QUEUE_DOWN = "The analysis queue is not answering, so the analysis was not started; please try again in a moment."
+# kombu retries a publish this way before giving up (each attempt also bounded by the client's timeouts and
+# refused at once while the SQS circuit is open).
+PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.3, "interval_max": 0.5}
+
+
 def analysis_validate(*, symbols, weights=None, analysis_type="risk_assessment", period="1y") -> dict:
     """Return clean parameters or raise AnalysisRequestError with one readable line."""
     if isinstance(symbols, str):
@@ -56,14 +66,31 @@ def analysis_validate(*, symbols, weights=None, analysis_type="risk_assessment",
 
 
 def analysis_request(*, user, symbols, weights=None, analysis_type="risk_assessment", period="1y") -> AnalysisJob:
-    """Create a queued job and send it to the worker once the transaction commits."""
-    from .tasks import analysis_run_task
+    """Create a queued job and send it to the worker once the transaction commits.
 
+    If the queue does not take the message, the job is deleted and AnalysisUnavailable raised: a job the
+    caller was told about is always on the queue.
+    """
     params = analysis_validate(symbols=symbols, weights=weights, analysis_type=analysis_type, period=period)
+    sent = []
     with transaction.atomic():
         job = AnalysisJob.objects.create(user=user if getattr(user, "is_authenticated", False) else None, **params)
-        transaction.on_commit(lambda: analysis_run_task.delay(str(job.id)))
+        transaction.on_commit(lambda: sent.append(_enqueue(job)))
+    if sent == [False]:
+        raise AnalysisUnavailable(QUEUE_DOWN)
     return job
+
+
+def _enqueue(job: AnalysisJob) -> bool:
+    from .tasks import analysis_run_task
+
+    try:
+        analysis_run_task.apply_async(args=[str(job.id)], retry=True, retry_policy=PUBLISH_RETRY)
+    except Exception as exc:  # kombu's OperationalError, botocore's errors: the broker did not take it
+        logger.warning("analysis %s not queued, so not kept: %s", job.id, exc)
+        AnalysisJob.objects.filter(pk=job.pk, status=AnalysisJob.Status.QUEUED).delete()
+        return False
+    return True
 
 
 def analysis_claim(*, job_id) -> AnalysisJob | None:

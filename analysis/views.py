@@ -12,17 +12,19 @@ from .forms import AnalysisForm
 @require_http_methods(["GET", "POST"])
 def analysis_list_view(request):
     form = AnalysisForm(request.POST or None)
+    unavailable = False
     if request.method == "POST" and form.is_valid():
         try:
             job = services.analysis_request(user=request.user, **form.cleaned_data)
-        except services.AnalysisRequestError as exc:
+        except (services.AnalysisRequestError, services.AnalysisUnavailable) as exc:
             form.add_error(None, str(exc))
+            unavailable = isinstance(exc, services.AnalysisUnavailable)
         else:
             messages.success(request, "Analysis queued: the worker is on it.")
             return redirect("analysis-detail", job_id=job.id)
     jobs = selectors.analysis_list_for_user(user=request.user)
     return render(request, "analysis/list.html", {"form": form, "jobs": jobs},
-                  status=400 if form.errors else 200)
+                  status=503 if unavailable else 400 if form.errors else 200)
 
 
 @login_required

@@ -130,5 +130,27 @@ def _no_idle_waits_in_the_event_loop() -> None:
     Hub._pop_ready = _pop_ready
 
 
+def _sqs_clients_behind_the_breaker() -> None:
+    """Put kombu's boto3 SQS clients behind the AWS layer's circuit breaker (stocktool/aws/breaker.py).
+
+    A web process publishing while SQS is down then fails within kombu's publish retries instead of waiting
+    out every attempt's timeout; the timeouts themselves come from ``client-config`` in the transport options.
+    """
+    from kombu.transport import SQS
+
+    original = SQS.Channel._new_boto_client
+    if getattr(original, "_stocktool_patched", False):
+        return
+
+    def _new_boto_client(self, service, *args, **kwargs):
+        from stocktool.aws import breaker
+
+        return breaker.attach(original(self, service, *args, **kwargs), endpoint=self.endpoint_url, service=service)
+
+    _new_boto_client._stocktool_patched = True
+    SQS.Channel._new_boto_client = _new_boto_client
+
+
 _survive_failed_polls()
 _no_idle_waits_in_the_event_loop()
+_sqs_clients_behind_the_breaker()

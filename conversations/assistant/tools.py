@@ -186,7 +186,7 @@ def _intro_passage(index, document_id):
 def start_portfolio_analysis(*, symbols: list[str], weights: list[float] | None = None,
                              analysis_type: str = "risk_assessment", period: str = "1y",
                              context: ToolContext | None = None) -> dict:
-    from analysis.services import AnalysisRequestError, analysis_request
+    from analysis.services import AnalysisRequestError, AnalysisUnavailable, analysis_request
 
     user = context.user if context else None
     if user is None or not getattr(user, "is_authenticated", False):
@@ -194,7 +194,7 @@ def start_portfolio_analysis(*, symbols: list[str], weights: list[float] | None 
     try:
         job = analysis_request(user=user, symbols=symbols, weights=weights, analysis_type=analysis_type,
                                period=period)
-    except AnalysisRequestError as exc:
+    except (AnalysisRequestError, AnalysisUnavailable) as exc:
         raise ToolError(str(exc)) from exc
     return {"job_id": str(job.id), "status": job.status, "url": f"/analysis/{job.id}/", "symbols": job.symbols,
             "weights": job.weights, "analysis_type": job.analysis_type, "period": job.period,
