@@ -1,5 +1,6 @@
 """StockTool settings: every environment differs by environment variables only (see .env.example)."""
 
+import re
 from urllib.parse import quote, urlsplit
 
 from celery.schedules import crontab
@@ -50,6 +51,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "stocktool.security.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "stocktool.urls"
@@ -104,12 +106,38 @@ STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else 
 MEDIA_ROOT = BASE_DIR / "media"
 MEDIA_URL = "media/"
 
-# Security by default; the local `make run` sets DEBUG=true and plain http.
+# --- Security: on by default; the local `make run` sets DEBUG=true and plain http ---------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+# Lax: the cookies still come with a top-level link from another site, never with its forms or scripts.
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+# CSRF_COOKIE_HTTPONLY stays off: the admin's sync button reads the token from the cookie (Django's docs: no gain).
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# HSTS: a year when DEBUG is off (browsers then refuse plain http for the host); 0 turns it off.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Usually the TLS proxy or load balancer redirects http itself; SECURE_SSL_REDIRECT=true makes Django do it.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# Behind a proxy that terminates TLS, Django sees plain http: TRUST_X_FORWARDED_PROTO=true believes the
+# proxy's X-Forwarded-Proto. Only behind a proxy that always sets (or strips) that header, or clients can fake
+# https (Django's SECURE_PROXY_SSL_HEADER docs).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("TRUST_X_FORWARDED_PROTO", False) else None
+# stocktool.security.ContentSecurityPolicyMiddleware sends this; {nonce} is new on every response and
+# templates put it on their inline scripts (nonce="{{ request.csp_nonce }}"). Inline styles stay allowed:
+# templates and the SVG charts use style attributes, which a nonce cannot cover.
+CONTENT_SECURITY_POLICY = env_str("CONTENT_SECURITY_POLICY", "; ".join([
+    "default-src 'self'", "script-src 'self' 'nonce-{nonce}'", "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:", "connect-src 'self'", "object-src 'none'", "base-uri 'self'", "form-action 'self'",
+    "frame-ancestors 'none'",
+]))
+# Messages one user may send to the assistant, counted over the API, the WebSocket and the form together.
+CHAT_RATE_LIMIT = env_str("CHAT_RATE_LIMIT", "30/min")  # n/s, n/min, n/h or n/day
+if not re.fullmatch(r"[1-9][0-9]*/(s|sec|min|h|hour|day)", CHAT_RATE_LIMIT):
+    raise ImproperlyConfigured(f"CHAT_RATE_LIMIT={CHAT_RATE_LIMIT!r} is not a rate like 30/min")
 
 # --- AWS --------------------------------------------------------------------------------------------------
 # USE_LOCALSTACK=true (the default) talks to a local emulator: the embedded moto server that `make run`
@@ -353,7 +381,9 @@ LOGGING = {
     },
     "filters": {"request_id": {"()": "monitoring.logs.RequestIdFilter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+        # Masks the configured secrets in every line, whatever logged them (botocore at DEBUG shows headers).
+        "console": {"class": "stocktool.security.RedactingStreamHandler", "formatter": LOG_FORMAT,
+                    "filters": ["request_id"]},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
