@@ -35,8 +35,9 @@ def normalise_weights(symbols: Sequence[str], weights: Sequence[float] | None) -
         raise AnalysisInputError(f"{len(weights)} weights given for {len(symbols)} symbols")
     if not np.all(np.isfinite(w)) or np.any(w < 0):
         raise AnalysisInputError("weights must be finite and not negative")
-    if w.sum() <= 0:
+    if w.max() <= 0:
         raise AnalysisInputError("weights must not all be zero")
+    w = w / w.max()  # first, so huge weights (1e308 each) cannot overflow the sum to inf and come out as zeros
     return w / w.sum()
 
 

@@ -6,12 +6,15 @@ the model fails, 503 when the store does.
 """
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound, Throttled, ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
+
+from stocktool.api import StrictCharField, error_responses
 
 from . import selectors, services
 from .ratelimit import chat_rate_message, chat_rate_take
@@ -26,9 +29,6 @@ class ModelUnavailable(APIException):
 class StoreUnavailable(APIException):
     status_code = 503
     default_detail = "The conversation could not be saved."
-
-
-ERROR = inline_serializer("Error", {"error": serializers.CharField(), "fields": serializers.DictField(required=False)})
 
 
 class ToolCallSerializer(serializers.Serializer):
@@ -71,6 +71,11 @@ class ChatRateThrottle(BaseThrottle):
         return self.retry_after
 
 
+@extend_schema_field({"type": "string", "minLength": 1, "maxLength": settings.CHAT_MAX_MESSAGE_CHARS})
+class MessageField(StrictCharField):
+    """The chat message; its checks (with the service's sentences) are in ChatApi.InputSerializer."""
+
+
 def _conversation_out(header: dict) -> dict:
     keep = ("conversation_id", "title", "created_at", "updated_at", "message_count", "expires_at")
     return {k: header[k] for k in keep if k in header}
@@ -79,6 +84,7 @@ def _conversation_out(header: dict) -> dict:
 class ChatApi(APIView):
     """Ask the assistant; continue a conversation with ``conversation_id``, or start one without it."""
 
+    parser_classes = [JSONParser]  # one encoding, the one the schema documents (a form can't tell 0 from "0")
     throttle_classes = [ChatRateThrottle]
 
     def throttled(self, request, wait):
@@ -86,11 +92,23 @@ class ChatApi(APIView):
         exc.detail = chat_rate_message(int(wait))  # the form's and the WebSocket's words, without DRF's suffix
         raise exc
 
+    @extend_schema_serializer(component_name="ChatRequest")
     class InputSerializer(serializers.Serializer):
-        message = serializers.CharField(trim_whitespace=False, allow_blank=True,
-                                        help_text=f"The question, at most {settings.CHAT_MAX_MESSAGE_CHARS:,} characters")
-        conversation_id = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=200)
+        message = MessageField(trim_whitespace=False, allow_blank=True,
+                               help_text=f"The question, at most {settings.CHAT_MAX_MESSAGE_CHARS:,} characters")
+        conversation_id = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=200)
 
+        def validate_message(self, value):
+            limit = services.max_message_chars()
+            try:
+                if len(value) > limit:  # as sent, as the schema's maxLength says (the service counts printable text)
+                    raise services.ChatInputError(f"The message is {len(value):,} characters long; the limit is "
+                                                  f"{limit:,}. Shorten it and send it again.")
+                return services.message_validate(value)
+            except services.ChatInputError as exc:
+                raise ValidationError(str(exc)) from None
+
+    @extend_schema_serializer(component_name="ChatReply")
     class OutputSerializer(serializers.Serializer):
         conversation_id = serializers.CharField()
         message_id = serializers.CharField()
@@ -102,8 +120,7 @@ class ChatApi(APIView):
         model = serializers.CharField()
         tokens = serializers.IntegerField()
 
-    @extend_schema(request=InputSerializer, responses={200: OutputSerializer, 400: ERROR, 404: ERROR, 502: ERROR,
-                                                       503: ERROR})
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer, **error_responses(400, 404, 415, 502, 503)})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -127,18 +144,23 @@ class ChatApi(APIView):
 class ConversationListApi(APIView):
     """The caller's conversations, most recently active first."""
 
-    @extend_schema(parameters=[OpenApiParameter("cursor", str, description="next_cursor of the previous page"),
-                               OpenApiParameter("limit", int, description="1-100, default 20")],
+    @extend_schema_serializer(component_name="ConversationListQuery")
+    class InputSerializer(serializers.Serializer):
+        cursor = serializers.CharField(required=False, allow_blank=True, max_length=2000,
+                                       help_text="next_cursor of the previous page")
+        limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
+
+    @extend_schema(operation_id="api_conversations_list", parameters=[InputSerializer],
                    responses={200: inline_serializer("ConversationPage", {
-                       "results": ConversationSerializer(many=True), "next_cursor": serializers.CharField(allow_null=True)})})
+                       "results": ConversationSerializer(many=True), "next_cursor": serializers.CharField(allow_null=True)}),
+                       **error_responses(400, 503)})
     def get(self, request):
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
         try:
-            limit = max(1, min(int(request.query_params.get("limit", 20)), 100))
-        except ValueError:
-            raise ValidationError({"limit": ["must be a whole number from 1 to 100"]}) from None
-        cursor = request.query_params.get("cursor") or None
-        try:
-            items, next_cursor = selectors.conversation_list_for_user(user=request.user, limit=limit, cursor=cursor)
+            items, next_cursor = selectors.conversation_list_for_user(
+                user=request.user, limit=params.validated_data["limit"],
+                cursor=params.validated_data.get("cursor") or None)
         except ValueError:
             raise ValidationError({"cursor": ["is not a cursor this API gave out"]}) from None
         return Response({"results": [_conversation_out(h) for h in items], "next_cursor": next_cursor})
@@ -147,23 +169,25 @@ class ConversationListApi(APIView):
 class ConversationDetailApi(APIView):
     """One of the caller's conversations with its latest messages; DELETE removes it."""
 
-    @extend_schema(parameters=[OpenApiParameter("limit", int, description="messages, 1-500, default 50")],
+    @extend_schema_serializer(component_name="ConversationDetailQuery")
+    class InputSerializer(serializers.Serializer):
+        limit = serializers.IntegerField(min_value=1, max_value=500, default=50, help_text="messages")
+
+    @extend_schema(parameters=[InputSerializer],
                    responses={200: inline_serializer("ConversationDetail", {
                        "conversation": ConversationSerializer(), "messages": MessageSerializer(many=True)}),
-                       404: ERROR})
+                       **error_responses(400, 404, 503)})
     def get(self, request, conversation_id: str):
-        try:
-            limit = max(1, min(int(request.query_params.get("limit", 50)), 500))
-        except ValueError:
-            raise ValidationError({"limit": ["must be a whole number from 1 to 500"]}) from None
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
         found = selectors.conversation_messages_for_user(user=request.user, conversation_id=conversation_id,
-                                                         limit=limit)
+                                                         limit=params.validated_data["limit"])
         if found is None:
             raise NotFound("No such conversation.")
         header, messages = found
         return Response({"conversation": _conversation_out(header), "messages": messages})
 
-    @extend_schema(responses={204: None, 404: ERROR})
+    @extend_schema(responses={204: None, **error_responses(404, 503)})
     def delete(self, request, conversation_id: str):
         try:
             services.conversation_delete(user=request.user, conversation_id=conversation_id)

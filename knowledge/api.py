@@ -1,8 +1,9 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from stocktool.api import error_responses
 from stocktool.aws import AWSError
 
 from .selectors import knowledge_search
@@ -12,19 +13,25 @@ from .sync import knowledge_sync
 class KnowledgeSearchApi(APIView):
     """Passages of the knowledge base that best answer a question (BM25 over passages)."""
 
+    @extend_schema_serializer(component_name="KnowledgeSearchQuery")
     class InputSerializer(serializers.Serializer):
-        q = serializers.CharField(max_length=500, trim_whitespace=True)
-        k = serializers.IntegerField(min_value=1, max_value=20, default=5)
+        # "\S": a query of spaces only is refused like an empty one (the field trims it to "").
+        q = serializers.RegexField(r"\S", max_length=500, trim_whitespace=True, help_text="the question")
+        k = serializers.IntegerField(min_value=1, max_value=20, default=5, help_text="passages to answer")
 
+    @extend_schema_serializer(component_name="KnowledgePassage")
     class OutputSerializer(serializers.Serializer):
         title = serializers.CharField()
-        heading = serializers.CharField()
-        snippet = serializers.CharField()
+        heading = serializers.CharField(allow_blank=True)
+        snippet = serializers.CharField(allow_blank=True)
         score = serializers.FloatField()
         key = serializers.CharField()
-        version_id = serializers.CharField()
+        version_id = serializers.CharField(allow_blank=True)
 
-    @extend_schema(parameters=[InputSerializer], responses=OutputSerializer(many=True))
+    @extend_schema(parameters=[InputSerializer],
+                   responses={200: inline_serializer("KnowledgeSearchResult", {
+                       "query": serializers.CharField(), "results": OutputSerializer(many=True)}),
+                       **error_responses(400)})
     def get(self, request):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -38,6 +45,7 @@ class KnowledgeSyncApi(APIView):
 
     permission_classes = [permissions.IsAdminUser]
 
+    @extend_schema_serializer(component_name="KnowledgeSyncResult")
     class OutputSerializer(serializers.Serializer):
         uploaded = serializers.IntegerField()
         unchanged = serializers.IntegerField()
@@ -45,10 +53,10 @@ class KnowledgeSyncApi(APIView):
         failed = serializers.IntegerField()
         errors = serializers.ListField(child=serializers.DictField())
 
-    @extend_schema(request=None, responses=OutputSerializer)
+    @extend_schema(request=None, responses={200: OutputSerializer, **error_responses(503)})
     def post(self, request):
         try:
             stats = knowledge_sync()
         except AWSError as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+            return Response({"error": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response(self.OutputSerializer(stats).data)

@@ -1,6 +1,42 @@
-"""Project-wide REST conventions: every error is JSON with a readable ``error`` line."""
+"""Project-wide REST conventions: every error is JSON with a readable ``error`` line, and the schema says so."""
 
+from django.http import JsonResponse
+from django.views import defaults
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers
 from rest_framework.views import exception_handler as drf_exception_handler
+
+ERROR = inline_serializer("Error", {
+    "error": serializers.CharField(help_text="one readable line"),
+    "fields": serializers.DictField(required=False, help_text="every invalid field with its messages"),
+})
+_MEANINGS = {
+    400: "Bad input: a field is missing, malformed, out of range or too long",
+    401: "Not logged in (basic or token authentication)",
+    403: "Not allowed (not logged in with a session, or not staff)",
+    404: "Not found, or not yours",
+    405: "Method not allowed",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    429: "Too many requests; see Retry-After",
+    502: "An upstream service (the language model) failed",
+    503: "A backing service (AWS) is unavailable; try again",
+}
+AUTH = (401, 403, 429)  # every authenticated operation may answer these
+
+
+class StrictCharField(serializers.CharField):
+    """A CharField that takes only JSON strings, as its schema says (DRF's turns 0 into "0")."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def error_responses(*codes: int) -> dict:
+    """Schema responses for ``codes`` (plus 401, 403 and 429), each a JSON ``Error`` body."""
+    return {code: OpenApiResponse(ERROR, description=_MEANINGS[code]) for code in sorted({*codes, *AUTH})}
 
 
 def exception_handler(exc, context):
@@ -12,8 +48,39 @@ def exception_handler(exc, context):
         response.data = {"error": str(data["detail"])}
     elif isinstance(data, dict):
         field, messages = next(iter(data.items()))
-        first = messages[0] if isinstance(messages, list) and messages else messages
-        response.data = {"error": f"{field}: {first}" if field != "non_field_errors" else str(first), "fields": data}
+        first = _first_message(messages)
+        response.data = {"error": f"{field}: {first}" if field != "non_field_errors" else first, "fields": data}
     else:
-        response.data = {"error": str(data[0]) if isinstance(data, list) and data else str(data)}
+        response.data = {"error": _first_message(data)}
     return response
+
+
+def _first_message(errors) -> str:
+    """The first message in DRF's nested errors (a list item's are ``{index: [...]}``, a nested object's a dict)."""
+    while isinstance(errors, dict | list) and errors:
+        errors = next(iter(errors.values())) if isinstance(errors, dict) else errors[0]
+    return str(errors)
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+# Django's own error pages (a URL no route matches, a body over DATA_UPLOAD_MAX_MEMORY_SIZE, a crash) answer
+# JSON under /api/, like the views do, and HTML elsewhere.
+def bad_request_view(request, exception=None):
+    if _is_api(request):
+        return JsonResponse({"error": str(exception) if exception else "Bad request."}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def not_found_view(request, exception=None):
+    if _is_api(request):
+        return JsonResponse({"error": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error_view(request):
+    if _is_api(request):
+        return JsonResponse({"error": "Internal error; it has been logged."}, status=500)
+    return defaults.server_error(request)

@@ -14,3 +14,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+# JSON under /api/, Django's pages elsewhere (stocktool.api).
+handler400 = "stocktool.api.bad_request_view"
+handler404 = "stocktool.api.not_found_view"
+handler500 = "stocktool.api.server_error_view"

@@ -323,7 +323,7 @@ class ConversationStore:
                                     "metadata, #e",
         }
         if cursor:
-            kwargs["ExclusiveStartKey"] = json.loads(cursor)
+            kwargs["ExclusiveStartKey"] = _start_key(cursor, user_id=str(user_id))
         try:
             resp = client("dynamodb").query(**kwargs)
         except (ClientError, BotoCoreError) as exc:
@@ -350,6 +350,23 @@ class ConversationStore:
 
     def ping(self, purpose: str = "probe") -> None:
         client("dynamodb", purpose=purpose).describe_table(TableName=self.table)
+
+
+_CURSOR_KEYS = {"conversation_id", "timestamp", "user_id", "updated_at"}  # the table's and user-index's keys
+
+
+def _start_key(cursor: str, *, user_id: str) -> dict:
+    """The ExclusiveStartKey a list cursor stands for; ValueError for anything list_conversations did not give
+    this user (it would reach DynamoDB as a malformed key, or start inside another user's partition)."""
+    try:
+        key = json.loads(cursor)
+    except (ValueError, RecursionError):
+        raise ValueError("not a cursor") from None
+    if (not isinstance(key, dict) or set(key) != _CURSOR_KEYS or key["user_id"] != {"S": user_id}
+            or not all(isinstance(v, dict) and list(v) == ["S"] and isinstance(v["S"], str) and v["S"]
+                       for v in key.values())):
+        raise ValueError("not a cursor")
+    return key
 
 
 def _pack_window(entries: list[dict]) -> bytes:
