@@ -9,6 +9,9 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import close_old_connections
 
+from stocktool.aws import AWSError
+from stocktool.degraded import MESSAGE as DEGRADED
+
 from . import services
 from .presentation import done_message, message_html
 from .ratelimit import chat_rate_message, chat_rate_take
@@ -57,6 +60,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         except services.ConversationNotFound as exc:
             await self.send_json({"type": "error", "code": "not_found", "error": str(exc)})
+            return
+        except AWSError:
+            await self.send_json({"type": "error", "code": "storage", "error": DEGRADED})
             return
         events = services.chat_run(prepared)
         step = sync_to_async(_next, thread_sensitive=True)

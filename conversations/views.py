@@ -4,6 +4,8 @@ Sending works as a plain form post (no JavaScript): the turn runs, both messages
 redirects to the conversation. With JavaScript, chat.js sends over the WebSocket instead and streams the answer.
 """
 
+import logging
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -11,17 +13,25 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from stocktool.aws import AWSError
+
 from . import selectors, services
 from .presentation import message_view
 from .ratelimit import chat_rate_message, chat_rate_take
 
+logger = logging.getLogger(__name__)
 PAGE_MESSAGES = 50
 EXAMPLES = ("What is AAPL stock price?", "Compare AAPL, MSFT and NVDA over the last year", "What is a Sharpe ratio?",
             "Tell me about Nvidia", "Analyse my portfolio of 50% AAPL 30% MSFT 20% NVDA")
 
 
-def _sidebar(request) -> list[dict]:
-    conversations, _ = selectors.conversation_list_for_user(user=request.user, limit=50)
+def _sidebar(request) -> list[dict] | None:
+    """The user's conversations, or None while the store is not answering (the page says so and still works)."""
+    try:
+        conversations, _ = selectors.conversation_list_for_user(user=request.user, limit=50)
+    except AWSError as exc:
+        logger.warning("conversation list unavailable: %s", exc)
+        return None
     return conversations
 
 

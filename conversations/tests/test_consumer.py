@@ -1,4 +1,4 @@
-"""The chat WebSocket through Channels' WebsocketCommunicator: streaming, tools shown, errors, first token time."""
+"""The chat WebSocket through Channels' WebsocketCommunicator: streaming, tools shown, errors."""
 
 import time
 
@@ -11,7 +11,6 @@ from conversations import selectors
 from conversations.consumers import ChatConsumer
 
 pytestmark = pytest.mark.django_db(transaction=True)
-FIRST_TOKEN_BUDGET_MS = 200
 
 
 async def _connect(user):
@@ -48,7 +47,7 @@ def test_the_answer_streams_with_its_tools_then_renders(aws, knowledge_base, use
         communicator, connected, _ = await _connect(user)
         assert connected
         await _turn(communicator, "hello")  # warm-up: first use of the tools and templates in this process
-        events, first_token = await _turn(communicator, "What is AAPL stock price?")
+        events, _ = await _turn(communicator, "What is AAPL stock price?")  # the time: benchmarks/bench_chat.py
         kinds = [e["type"] for e in events]
         assert kinds[0] == "start" and events[0]["new"] is True
         assert kinds[1:5] == ["tool_start", "tool_end", "tool_start", "tool_end"]
@@ -57,7 +56,6 @@ def test_the_answer_streams_with_its_tools_then_renders(aws, knowledge_base, use
         done = events[-1]
         assert "".join(e["text"] for e in events if e["type"] == "token") == done["answer"]
         assert "<svg" in done["html"] and "get_stock_quote" in done["html"] and "as of" in done["html"]
-        assert first_token < FIRST_TOKEN_BUDGET_MS, f"first token after {first_token:.0f} ms"
 
         follow_up, _ = await _turn(communicator, "compare it with MSFT over the last year", done["conversation_id"])
         compare = next(e for e in follow_up if e["type"] == "tool_start")

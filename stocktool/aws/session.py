@@ -24,8 +24,8 @@ def _config(purpose: str) -> Config:
         # Health checks: one attempt and short timeouts, so a dead endpoint answers in about a second.
         return Config(
             region_name=settings.AWS_DEFAULT_REGION,
-            connect_timeout=1,
-            read_timeout=2,
+            connect_timeout=min(settings.AWS_CONNECT_TIMEOUT, 1),
+            read_timeout=min(settings.AWS_READ_TIMEOUT, 2),
             retries={"mode": "standard", "total_max_attempts": 1},
             max_pool_connections=4,
         )

@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "stocktool.security.ContentSecurityPolicyMiddleware",
+    "stocktool.degraded.AWSUnavailableMiddleware",  # last: it sees the views' exceptions first
 ]
 
 ROOT_URLCONF = "stocktool.urls"
