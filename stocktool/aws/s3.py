@@ -347,13 +347,26 @@ def scan_directory(root: Path) -> tuple[dict[str, Path], list[dict]]:
             if name.startswith("."):
                 continue
             rel = _rel(path, base)
-            if path.is_symlink():
+            if not _utf8(rel):  # an S3 key is UTF-8; boto3 would fail the whole run on this one name
+                errors.append({"path": rel.encode("utf-8", "backslashreplace").decode(),
+                               "error": "the file name is not UTF-8: rename it"})
+            elif path.is_symlink():
                 errors.append({"path": rel, "error": "symbolic link refused"})
             elif not path.resolve().is_relative_to(base):
                 errors.append({"path": rel, "error": "path leaves the folder"})
             elif path.is_file():
                 files[rel] = path
+            else:
+                errors.append({"path": rel, "error": "not a regular file (a pipe, socket or device)"})
     return files, errors
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _rel(path: Path, base: Path) -> str:
