@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
+from stocktool.aws import AWSUnavailable
+
 from . import market_data, risk
 from .market_data.errors import MarketDataError, ProviderUnavailable, RateLimited
 from .market_data.validation import period_normalize, symbol_normalize
@@ -18,9 +20,9 @@ logger = logging.getLogger(__name__)
 
 MAX_SYMBOLS = 25
 BENCHMARK = "SPY"
-# Failures worth another try: the provider, AWS or the database being down, slow or locked. Anything else
-# fails the job at once.
-TRANSIENT_ERRORS = (ProviderUnavailable, RateLimited, ConnectionError, TimeoutError, OperationalError)
+# Failures worth another try: the provider, AWS or the database being down, slow, throttling or locked.
+# Anything else fails the job at once.
+TRANSIENT_ERRORS = (ProviderUnavailable, RateLimited, ConnectionError, TimeoutError, OperationalError, AWSUnavailable)
 
 
 class AnalysisRequestError(ValueError):

@@ -111,3 +111,77 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class ThrottlingProxy:
+    """An HTTP proxy in front of the AWS endpoint that answers the next ``throttle`` calls as AWS does when it
+    throttles (DynamoDB's ProvisionedThroughputExceededException, ThrottlingException for the other JSON
+    services), then forwards. It records when each call arrived, so a test can read the client's back-off."""
+
+    def __init__(self, target_host: str, target_port: int):
+        import http.server
+
+        self.target = (target_host, target_port)
+        self.throttle = 0
+        self.arrivals: list[float] = []
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                proxy._handle(self)
+
+            do_GET = do_PUT = do_DELETE = do_HEAD = do_POST
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "ThrottlingProxy":
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _handle(self, handler) -> None:
+        import http.client
+        import json
+        import time
+
+        self.arrivals.append(time.monotonic())
+        body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+        if self.throttle > 0:
+            self.throttle -= 1
+            target = handler.headers.get("X-Amz-Target", "")
+            code = ("ProvisionedThroughputExceededException" if target.startswith("DynamoDB")
+                    else "ThrottlingException")
+            payload = json.dumps({"__type": f"com.amazonaws#{code}", "message": "Rate exceeded"}).encode()
+            handler.send_response(400)
+            handler.send_header("Content-Type", "application/x-amz-json-1.0")
+            handler.send_header("Content-Length", str(len(payload)))
+            handler.end_headers()
+            handler.wfile.write(payload)
+            return
+        upstream = http.client.HTTPConnection(*self.target, timeout=10)
+        upstream.request(handler.command, handler.path, body=body,
+                         headers={k: v for k, v in handler.headers.items() if k.lower() != "host"})
+        resp = upstream.getresponse()
+        data = resp.read()
+        handler.send_response(resp.status)
+        for key, value in resp.getheaders():
+            if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                handler.send_header(key, value)
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        if handler.command != "HEAD":
+            handler.wfile.write(data)
+        upstream.close()

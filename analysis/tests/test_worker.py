@@ -115,8 +115,44 @@ def test_a_task_that_always_fails_ends_in_the_dlq_and_redrive_brings_it_back(que
     assert len(letters) == 1 and letters[0]["receive_count"] >= 2
     assert sqs.depth(dead_letter=True) == 1  # peeking consumed nothing
 
+    _assert_the_dlq_alarm_fires_on(queues, settings)
+
     av.failing = False  # the provider recovers; an operator redrives
-    settings.SQS_QUEUE_ANALYSIS, settings.SQS_QUEUE_ANALYSIS_DLQ = queues["name"], queues["dlq_name"]
     call_command("redrive_dlq")
     assert sqs.depth(dead_letter=True) == 0
     wait_for(lambda: _status(job) == "succeeded", timeout=40)
+
+
+_OPERATORS = {"GreaterThanThreshold": lambda v, t: v > t, "GreaterThanOrEqualToThreshold": lambda v, t: v >= t}
+
+
+def _assert_the_dlq_alarm_fires_on(queues, settings):
+    """The app's queue-depth sample of the dead-letter queue is the datapoint its alarm watches, and breaches it.
+
+    moto stores alarms but never evaluates them, so the test evaluates the stored alarm's own condition against
+    the datapoints CloudWatch returns, as CloudWatch would over one period.
+    """
+    from datetime import UTC, datetime, timedelta
+
+    from monitoring import metrics
+    from stocktool.aws import get_cloudwatch_service
+    from stocktool.aws.bootstrap import alarm_names
+    from stocktool.aws.session import client
+
+    alarm_name = alarm_names()["dlq"]  # named after this run's resources, before the queues are switched
+    settings.SQS_QUEUE_ANALYSIS, settings.SQS_QUEUE_ANALYSIS_DLQ = queues["name"], queues["dlq_name"]
+    assert get_cloudwatch_service().track_queue_depth() == {"analysis": 0, "dlq": 1}
+    assert metrics.flush() >= 2
+
+    cloudwatch = client("cloudwatch")
+    alarm = cloudwatch.describe_alarms(AlarmNames=[alarm_name])["MetricAlarms"][0]
+    assert alarm["ActionsEnabled"] and alarm["AlarmActions"] and alarm["AlarmActions"][0].endswith(
+        settings.SNS_TOPIC_NOTIFICATIONS)
+    now = datetime.now(UTC)
+    points = cloudwatch.get_metric_statistics(
+        Namespace=alarm["Namespace"], MetricName=alarm["MetricName"], Dimensions=alarm["Dimensions"],
+        StartTime=now - timedelta(seconds=alarm["Period"] * alarm["EvaluationPeriods"]),
+        EndTime=now + timedelta(minutes=1), Period=alarm["Period"], Statistics=[alarm["Statistic"]],
+    )["Datapoints"]
+    breaching = [p for p in points if _OPERATORS[alarm["ComparisonOperator"]](p[alarm["Statistic"]], alarm["Threshold"])]
+    assert len(breaching) >= alarm["DatapointsToAlarm"], (alarm, points)

@@ -24,6 +24,24 @@ NOT_FOUND_CODES = frozenset(
 )
 
 
+# AWS's "slow down" answers. botocore already retried them (back-off with jitter, up to AWS_MAX_ATTEMPTS);
+# one that is still throttled is as transient as an endpoint that does not answer.
+THROTTLING_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "TransactionInProgressException",
+        "SlowDown",
+    }
+)
+
+
 def error_code(exc: ClientError) -> str:
     return exc.response.get("Error", {}).get("Code", "")
 
@@ -36,6 +54,8 @@ def translate(exc: Exception, what: str) -> AWSError:
     """Turn a botocore exception into this layer's exception, with one readable line."""
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
+        if err.get("Code") in THROTTLING_CODES:
+            return AWSUnavailable(f"{what}: {err.get('Code')}: {err.get('Message', '')}".rstrip(": "))
         return AWSError(f"{what}: {err.get('Code', 'error')}: {err.get('Message', '')}".rstrip(": "))
     if isinstance(exc, BotoCoreError):
         return AWSUnavailable(f"{what}: {exc}")

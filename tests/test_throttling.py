@@ -1,0 +1,72 @@
+"""Throttling answers from AWS are retried with exponential back-off and jitter, over HTTP; what is still
+throttled after the last attempt reaches the app as transient (AWSUnavailable), which analyses retry."""
+
+import statistics
+import uuid
+from urllib.parse import urlsplit
+
+import pytest
+
+from analysis.services import TRANSIENT_ERRORS
+from stocktool.aws import AWSUnavailable, breaker, get_dynamodb_service, get_sqs_service
+from stocktool.aws.session import reset_clients
+from tests.faultproxy import ThrottlingProxy
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def throttling(aws, settings):
+    target = urlsplit(settings.AWS_ENDPOINT_URL)
+    proxy = ThrottlingProxy(target.hostname, target.port).start()
+    settings.AWS_ENDPOINT_URL = proxy.url
+    settings.AWS_MAX_ATTEMPTS = 3
+    reset_clients()
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+        reset_clients()
+
+
+def _gaps(arrivals):
+    return [b - a for a, b in zip(arrivals, arrivals[1:])]
+
+
+def test_a_throttled_dynamodb_read_is_retried_with_growing_jittered_waits_and_succeeds(throttling):
+    cache = get_dynamodb_service("cache")
+    key = f"throttle-{uuid.uuid4().hex}"
+    cache.put_cache_item(key, {"close": 10.0})
+    waits = []
+    for _ in range(6):
+        throttling.arrivals.clear()
+        throttling.throttle = 2  # ProvisionedThroughputExceededException twice, then the real answer
+        assert cache.get_cache_item(key) == {"close": 10.0}
+        assert len(throttling.arrivals) == 3  # two retries, no more
+        waits.append(_gaps(throttling.arrivals))
+    # botocore's standard mode: the n-th retry waits random() * 2**(n-1) seconds, so within 1 s then 2 s ...
+    assert all(first < 1.1 and second < 2.1 for first, second in waits), waits
+    # ... and the waits are jittered, not a fixed schedule.
+    assert statistics.pstdev(w[0] for w in waits) > 0.01 and statistics.pstdev(w[1] for w in waits) > 0.01, waits
+    # ... and grow: over six runs the second wait's mean is above the first's (expected 1.0 s against 0.5 s).
+    assert statistics.mean(w[1] for w in waits) > statistics.mean(w[0] for w in waits), waits
+    # Throttling proves the endpoint alive: the circuit stays closed.
+    assert all(c.state == "closed" for c in breaker.circuits().values())
+
+
+def test_a_throttled_sqs_send_is_retried_and_the_message_sent_once(throttling, settings):
+    sqs = get_sqs_service()
+    before = sqs.depth()
+    throttling.arrivals.clear()
+    throttling.throttle = 2
+    sqs.send_message({"job_id": "throttled"})
+    assert len(throttling.arrivals) == 3
+    assert sqs.depth() == before + 1
+
+
+def test_still_throttled_after_the_last_attempt_is_transient_for_the_app(throttling):
+    cache = get_dynamodb_service("cache")
+    throttling.throttle = 3  # every attempt
+    with pytest.raises(AWSUnavailable, match="ProvisionedThroughputExceededException") as raised:
+        cache.get_cache_item("anything")
+    assert isinstance(raised.value, TRANSIENT_ERRORS)  # an analysis task retries it with back-off and jitter
