@@ -1,12 +1,14 @@
 """Where document files live: the STORAGES setting's S3 bucket, or the file system when S3 is off."""
 
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.files.storage import storages
 from storages.backends.s3 import S3Storage
 
 import stocktool.aws.s3  # noqa: F401  registers text/markdown for .md before django-storages guesses types
 from stocktool.aws import breaker
+from stocktool.aws.errors import translate
 
 S3_BACKEND = "storages.backends.s3.S3Storage"
 
@@ -34,6 +36,13 @@ class KnowledgeS3Storage(S3Storage):
             found = super().connection
             breaker.attach(found.meta.client, endpoint=self.endpoint_url, service="s3")
         return found
+
+    def _save(self, name, content):
+        try:
+            return super()._save(name, content)
+        except (BotoCoreError, ClientError) as exc:
+            # An AWSError like every other AWS call, so an outage answers a 503 page rather than a 500.
+            raise translate(exc, f"store {name}") from exc
 
     def _get_write_parameters(self, name, content=None):
         params = super()._get_write_parameters(name, content)
