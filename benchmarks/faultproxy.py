@@ -81,6 +81,11 @@ class FaultProxy:
             self._server.close()
             for writer in list(self._writers):
                 _abort(writer)
+            self._loop.set_exception_handler(lambda loop, context: None)  # cancelled pipes are expected here
+            pending = asyncio.all_tasks(self._loop)
+            for pending_task in pending:
+                pending_task.cancel()
+            self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             self._loop.close()
 
     def _reset_all(self) -> None:

@@ -297,24 +297,30 @@ def outage_report(requests: list[dict], window: dict, stack: Stack, args) -> dic
     print(f"\nOutage ({args.outage_mode}, {end - start:.1f} s, from {start - window['locust_start']:.1f} s into the run)")
     status_table(during, "requests started during the outage, by status")
     status_table(after, "requests started after it")
+    before = sorted(r["ms"] for r in requests if window["locust_start"] + 15 <= r["t0"] and r["t1"] < start)
+    print(f"  before it (from 15 s in): p50 {percentile(before, .5):.0f} ms, p99 {percentile(before, .99):.0f} ms, "
+          f"max {before[-1] if before else 0:.0f} ms over {len(before)} requests")
     slowest = max(overlapping, key=lambda r: r["ms"], default=None)
     if slowest:
         print(f"  max latency of a request open during the outage: {slowest['ms'] / 1000:.1f} s ({slowest['name']})")
-    hung = [r for r in requests if r["ms"] >= args.hang_limit * 1000 or r["error"] in ("ReadTimeout", "Timeout")]
-    print(f"  requests open longer than {args.hang_limit:.0f} s: {len(hung)}")
+    hung = [r for r in overlapping + after
+            if r["ms"] >= args.hang_limit * 1000 or r["error"] in ("ReadTimeout", "Timeout")]
+    print(f"  requests open during or after it for longer than {args.hang_limit:.0f} s: {len(hung)}")
     unclean = [r for r in during + after if failed(r) and not clean_failure(r)]
     print(f"  unclean failures (not a 503 with a JSON error / a degraded page): {len(unclean)}")
     for r in unclean[:8]:
         print(f"    {r['name']} {r['status']} {r['error'] or ''} {r.get('body', '')[:100]!r} after {r['ms']:.0f} ms")
-    print("  time to recover (first 2xx started after the endpoint came back):")
+    print("  time to recover: the first 2xx after the endpoint came back (its end), the first request started after"
+          " it that succeeded (its start), failures started later than that:")
     names = sorted({r["name"] for r in after})
     for name in names + ["ALL"]:
-        ok = [r for r in after if (name == "ALL" or r["name"] == name) and not failed(r)]
-        first = min((r["t1"] for r in ok), default=None)
-        later_failures = sum(1 for r in after if (name == "ALL" or r["name"] == name) and failed(r)
-                             and r["t0"] > end + 10)
-        shown = f"{first - end:6.1f} s" if first else "   never"
-        print(f"    {name:<36} {shown}   failures started >10 s after: {later_failures}")
+        mine = [r for r in overlapping + after if name in ("ALL", r["name"])]
+        first_ok = min((r["t1"] for r in mine if not failed(r) and r["t1"] >= end), default=None)
+        started_ok = min((r["t0"] for r in after if name in ("ALL", r["name"]) and not failed(r)), default=None)
+        later = sum(1 for r in after if name in ("ALL", r["name"]) and failed(r) and started_ok and r["t0"] > started_ok)
+        shown = (f"+{first_ok - end:5.1f} s" if first_ok else "  never") + "  " + \
+                (f"+{started_ok - end:5.1f} s" if started_ok else "  never")
+        print(f"    {name:<36} {shown}   later failures: {later}")
     if stack.proxy:
         proxy = stack.proxy
         base = window["locust_start"] + 10
@@ -463,7 +469,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--outage-mode", choices=("stop", "refuse"), default="refuse",
                         help="stop: SIGSTOP the emulator (hangs); refuse: the proxy resets connections")
     parser.add_argument("--proxy", action="store_true", help="route AWS calls through the fault proxy anyway")
-    parser.add_argument("--hang-limit", type=float, default=10, help="seconds; a request open longer is hung")
+    parser.add_argument("--hang-limit", type=float, default=20, help="seconds; a request open longer is hung")
     parser.add_argument("--request-timeout", type=float, default=60, help="client-side timeout, seconds")
     parser.add_argument("--drain-timeout", type=float, default=60, help="seconds to wait for the worker after the run")
     parser.add_argument("--worker-concurrency", type=int, default=1)
