@@ -9,12 +9,13 @@ export PATH := $(abspath $(BIN)):$(PATH)
 EMULATED := $(filter-out false,$(if $(strip $(AWS_ENDPOINT_URL)),$(filter http://127.0.0.1:4566 http://localhost:4566,$(AWS_ENDPOINT_URL)),$(or $(USE_LOCALSTACK),true)))
 PROCESSES := $(if $(EMULATED),emulator web worker,web worker)
 
-.PHONY: run test install install-test emulator bootstrap lint bench clean help
+.PHONY: run test faults install install-test emulator bootstrap lint bench clean help
 
 help:
 	@echo "make run    start emulator, resources, migrations, demo user, web (:8000) and worker"
 	@echo "make test   install test dependencies and run the whole suite"
 	@echo "make bench  run the benchmarks in benchmarks/ against a fresh embedded emulator"
+	@echo "make faults run the fault scenarios (outage, killed worker, poison message, throttling) with figures"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +38,9 @@ run: install
 
 test: install-test
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+faults: install-test  # the fault scenarios alone, with the figures they measured
+	$(BIN)/pytest -m faults -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: install-test
 	$(BIN)/python benchmarks/run_all.py

@@ -38,3 +38,24 @@ def aws_resources(aws_endpoint):
 def aws(aws_resources):
     """Use in any test that talks to AWS."""
     return aws_resources
+
+
+# --- Figures: fault scenarios record what they measured; `make faults` prints them after the run ------------
+_FIGURES: list[str] = []
+
+
+@pytest.fixture
+def figures(request):
+    """``figures("first call 2.1 s")`` keeps a line for the summary under the test's name."""
+
+    def add(line: str) -> None:
+        _FIGURES.append(f"{request.node.nodeid.split('::', 1)[-1]}: {line}")
+
+    return add
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _FIGURES:
+        terminalreporter.section("figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)

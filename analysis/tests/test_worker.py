@@ -1,6 +1,7 @@
 """A real Celery worker on SQS: delivery, a worker killed mid-task, the dead-letter queue and redrive."""
 
 import threading
+import time
 
 import pytest
 from django.core.management import call_command
@@ -84,7 +85,8 @@ def test_a_worker_runs_an_analysis_sent_through_sqs(queues, workers):
     assert job.result["source"] == "alphavantage" and job.attempts == 1
 
 
-def test_a_worker_killed_mid_task_loses_nothing_and_the_job_succeeds_once(queues, workers, av):
+@pytest.mark.faults
+def test_a_worker_killed_mid_task_loses_nothing_and_the_job_succeeds_once(queues, workers, av, figures):
     av.hold.set()
     first = workers()
     job = _job(symbols=("ORCL",))  # a symbol no other test fetched: not in the stock-data cache
@@ -92,30 +94,36 @@ def test_a_worker_killed_mid_task_loses_nothing_and_the_job_succeeds_once(queues
     assert av.arrived.wait(30), "the task never reached the provider"
     assert _status(job) == "running"
     first.kill()  # SIGKILL: no chance to acknowledge or clean up
+    killed = time.monotonic()
     av.hold.clear()
     av.release.set()
     workers()  # the message comes back after its visibility timeout (3 s here)
     wait_for(lambda: _status(job) == "succeeded", timeout=40)
     assert job.attempts == 2
+    figures(f"succeeded {time.monotonic() - killed:.1f} s after the SIGKILL (visibility timeout 3 s), "
+            f"attempts {job.attempts}, queue and DLQ empty afterwards")
     sqs = SQSService(queues["name"], queues["dlq_name"])
     wait_for(lambda: sqs.depth() == 0, timeout=10)
     assert sqs.depth(dead_letter=True) == 0
 
 
-def test_a_task_that_always_fails_ends_in_the_dlq_and_redrive_brings_it_back(queues, workers, av, settings):
+@pytest.mark.faults
+def test_a_task_that_always_fails_ends_in_the_dlq_and_redrive_brings_it_back(queues, workers, av, settings, figures):
     av.failing = True
     workers()
     job = _job(symbols=("SAP",))
     producer(queues).send_task(TASK, args=[str(job.id)])
+    sent = time.monotonic()
     sqs = SQSService(queues["name"], queues["dlq_name"])
     wait_for(lambda: sqs.depth(dead_letter=True) == 1, timeout=60, interval=0.5)
+    figures(f"in the DLQ {time.monotonic() - sent:.1f} s after it was sent (2 receives, 3 s visibility)")
     assert _status(job) == "failed"
     assert "500" in job.error or "gave up" in job.error
     letters = sqs.dead_letters_peek()
     assert len(letters) == 1 and letters[0]["receive_count"] >= 2
     assert sqs.depth(dead_letter=True) == 1  # peeking consumed nothing
 
-    _assert_the_dlq_alarm_fires_on(queues, settings)
+    figures(_assert_the_dlq_alarm_fires_on(queues, settings))
 
     av.failing = False  # the provider recovers; an operator redrives
     call_command("redrive_dlq")
@@ -156,3 +164,6 @@ def _assert_the_dlq_alarm_fires_on(queues, settings):
     )["Datapoints"]
     breaching = [p for p in points if _OPERATORS[alarm["ComparisonOperator"]](p[alarm["Statistic"]], alarm["Threshold"])]
     assert len(breaching) >= alarm["DatapointsToAlarm"], (alarm, points)
+    return (f"alarm {alarm['AlarmName']}: {alarm['MetricName']} {alarm['Statistic']} "
+            f"{max(p[alarm['Statistic']] for p in breaching):.0f} {alarm['ComparisonOperator']} {alarm['Threshold']:.0f}"
+            f" -> would fire, action {alarm['AlarmActions'][0].rsplit(':', 1)[-1]}")
