@@ -9,13 +9,14 @@ export PATH := $(abspath $(BIN)):$(PATH)
 EMULATED := $(filter-out false,$(if $(strip $(AWS_ENDPOINT_URL)),$(filter http://127.0.0.1:4566 http://localhost:4566,$(AWS_ENDPOINT_URL)),$(or $(USE_LOCALSTACK),true)))
 PROCESSES := $(if $(EMULATED),emulator web worker,web worker)
 
-.PHONY: run test faults install install-test emulator bootstrap lint bench clean help
+.PHONY: run test faults load outage install install-test emulator bootstrap lint bench clean help
 
 help:
 	@echo "make run    start emulator, resources, migrations, demo user, web (:8000) and worker"
 	@echo "make test   install test dependencies and run the whole suite"
 	@echo "make bench  run the benchmarks in benchmarks/ against a fresh embedded emulator"
 	@echo "make faults run the fault scenarios (outage, killed worker, poison message, throttling) with figures"
+	@echo "make load   50 users for 2 minutes on loopback (locust); make outage: the same with a 30 s AWS outage"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +30,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]"
 	@touch $@ $(VENV)/.installed-local
 
+$(VENV)/.installed-load: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[load]"
+	@touch $@ $(VENV)/.installed-test $(VENV)/.installed-local
+
 install: $(VENV)/.installed-local
 install-test: $(VENV)/.installed-test
 
@@ -41,6 +46,12 @@ test: install-test
 
 faults: install-test  # the fault scenarios alone, with the figures they measured
 	$(BIN)/pytest -m faults -p no:cacheprovider $(PYTEST_ARGS)
+
+load: $(VENV)/.installed-load  # 50 locust users for 2 minutes against a stack of its own
+	$(BIN)/python benchmarks/load_test.py $(LOAD_ARGS)
+
+outage: $(VENV)/.installed-load  # the same load, with the AWS endpoint gone for 30 s in the middle
+	$(BIN)/python benchmarks/load_test.py --outage 30 $(LOAD_ARGS)
 
 bench: install-test
 	$(BIN)/python benchmarks/run_all.py
