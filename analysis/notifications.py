@@ -1,11 +1,14 @@
 """Deliver app events (from the events queue or the SNS webhook) to the users' open pages."""
 
 import json
+import re
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from .events import EVENT_ANALYSIS_FINISHED
+
+USER_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 
 
 def user_group(user_id) -> str:
@@ -15,10 +18,13 @@ def user_group(user_id) -> str:
 def notification_for(message: str | dict) -> tuple[str, dict] | None:
     """Return (group, channel-layer event) for an app event that users' pages should hear about."""
     try:
-        event = json.loads(message) if isinstance(message, str) else dict(message)
-    except ValueError:
+        event = json.loads(message) if isinstance(message, str) else message
+    except (ValueError, RecursionError):
         return None
-    if not isinstance(event, dict) or event.get("event_type") != EVENT_ANALYSIS_FINISHED or not event.get("user_id"):
+    if not isinstance(event, dict) or event.get("event_type") != EVENT_ANALYSIS_FINISHED:
+        return None
+    # The channel layer refuses other group names (TypeError), which would fail the message on every delivery.
+    if not isinstance(event.get("user_id"), str | int) or not USER_ID.fullmatch(str(event["user_id"])):
         return None
     return user_group(event["user_id"]), {
         "type": "notify",

@@ -20,25 +20,41 @@ from .services import document_sync_from_s3
 logger = logging.getLogger(__name__)
 
 
+class MalformedEvent(ValueError):
+    """A message that claims to be an S3 event (or an SNS envelope) and cannot be read: dropped, not retried."""
+
+
 def s3_records(body: dict | str) -> list[dict]:
-    """The object events in a message body: raw S3 JSON, or an SNS envelope around it. Test events give []."""
-    if isinstance(body, str):
-        body = json.loads(body)
-    if isinstance(body, dict) and body.get("Type") == "Notification" and "Message" in body:
-        body = json.loads(body["Message"])
-    out = []
-    for record in (body or {}).get("Records", []) if isinstance(body, dict) else []:
-        if record.get("eventSource") != "aws:s3" or "s3" not in record:
-            continue
-        obj = record["s3"].get("object", {})
-        out.append({
-            "event": record.get("eventName", ""),
-            "bucket": record["s3"].get("bucket", {}).get("name", ""),
-            "key": unquote_plus(obj.get("key", "")),  # keys in events are URL-encoded, "/" and spaces too
-            "version_id": obj.get("versionId", ""),
-            "etag": obj.get("eTag", ""),
-        })
-    return out
+    """The object events in a message body: raw S3 JSON, or an SNS envelope around it. Test events give [].
+
+    Raise MalformedEvent for JSON that cannot be parsed or records of the wrong shape.
+    """
+    try:
+        if isinstance(body, str):
+            body = json.loads(body)
+        if isinstance(body, dict) and body.get("Type") == "Notification" and "Message" in body:
+            body = json.loads(body["Message"])
+        records = body.get("Records", []) if isinstance(body, dict) else []
+        if not all(isinstance(record, dict) for record in records):
+            raise TypeError("a record is not an object")
+        return [_s3_record(record) for record in records if record.get("eventSource") == "aws:s3" and "s3" in record]
+    except (ValueError, TypeError, AttributeError, RecursionError) as exc:
+        raise MalformedEvent(f"not an S3 event: {type(exc).__name__}: {str(exc)[:200]}") from None
+
+
+def _s3_record(record: dict) -> dict:
+    obj = record["s3"].get("object", {})
+    key, version, etag = obj.get("key", ""), obj.get("versionId", ""), obj.get("eTag", "")
+    bucket, event = record["s3"].get("bucket", {}).get("name", ""), record.get("eventName", "")
+    if not all(isinstance(v, str) for v in (key, version, etag, bucket, event)):
+        raise TypeError("a record's names must be strings")
+    return {
+        "event": event,
+        "bucket": bucket,
+        "key": unquote_plus(key),  # keys in events are URL-encoded, "/" and spaces too
+        "version_id": version,
+        "etag": etag,
+    }
 
 
 def handle_event_message(body: dict | str) -> dict:
@@ -62,13 +78,27 @@ def events_queue() -> SQSService:
 def events_process(*, wait_seconds: int = 0, max_messages: int = 10) -> dict:
     """Receive one batch from the events queue and handle it; a message that fails stays for redelivery.
 
-    Messages that are not S3 events (other publishers on the topic) are acknowledged and skipped.
+    Messages that are not S3 events (other publishers on the topic) are acknowledged and skipped; malformed
+    ones too, with a log line: the queue has no dead-letter queue, and a retry could not mend them.
     """
-    outcomes: dict[str, int] = {}
-
-    def handler(body):
-        for outcome, n in handle_event_message(body).items():
-            outcomes[outcome] = outcomes.get(outcome, 0) + n
-
-    stats = events_queue().process_messages(handler, max_messages=max_messages, wait_seconds=wait_seconds)
-    return {**stats, **outcomes}
+    sqs = events_queue()
+    messages = sqs.receive(max_messages=max_messages, wait_seconds=wait_seconds)
+    stats = {"received": len(messages), "processed": 0, "failed": 0}
+    done = []
+    for message in messages:
+        try:
+            outcomes = handle_event_message(message["Body"])
+        except MalformedEvent as exc:
+            logger.warning("events: dropped message %s: %s", message.get("MessageId"), exc)
+            outcomes = {"malformed": 1}
+        except Exception:
+            logger.exception("events: message %s failed; left for redelivery", message.get("MessageId"))
+            stats["failed"] += 1
+            continue
+        stats["processed"] += 1
+        for outcome, n in outcomes.items():
+            stats[outcome] = stats.get(outcome, 0) + n
+        done.append(message)
+    if done:
+        sqs.delete_messages(done)
+    return stats

@@ -16,20 +16,27 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from analysis.notifications import notification_for
-from knowledge.events import events_queue, handle_event_message, s3_records
+from knowledge.events import MalformedEvent, events_queue, handle_event_message, s3_records
 from knowledge.services import index_reconcile
 
 logger = logging.getLogger(__name__)
 
 
 def event_route(body: str) -> tuple[str, object]:
-    """Decide what a message is: ("s3", body), ("push", (group, event)) or ("ignore", None)."""
+    """Decide what a message is: ("s3", body), ("push", (group, event)) or ("ignore", why).
+
+    ``why`` is None for a well-formed message that is not for this consumer, else what is wrong with it.
+    Either way it is acknowledged: the queue has no dead-letter queue, and a retry cannot mend a message.
+    """
     try:
         parsed = json.loads(body)
-    except ValueError:
-        return "ignore", None  # not ours; acknowledged so it cannot loop forever
-    if s3_records(parsed):
-        return "s3", parsed
+    except (ValueError, TypeError, RecursionError) as exc:
+        return "ignore", f"not JSON ({type(exc).__name__})"
+    try:
+        if s3_records(parsed):
+            return "s3", parsed
+    except MalformedEvent as exc:
+        return "ignore", str(exc)
     target = notification_for(parsed)
     return ("push", target) if target else ("ignore", None)
 
@@ -44,7 +51,10 @@ async def events_batch(*, wait_seconds: int = 2, layer=None) -> dict:
     for message in messages:
         try:
             kind, payload = event_route(message["Body"])
-            if kind == "s3":
+            if kind == "ignore" and payload:
+                logger.warning("events: dropped message %s (%d bytes): %s", message.get("MessageId"),
+                               len(message["Body"]), payload)
+            elif kind == "s3":
                 await asyncio.to_thread(handle_event_message, payload)
             elif kind == "push" and layer is not None:
                 group, event = payload

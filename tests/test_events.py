@@ -28,7 +28,7 @@ def test_messages_are_routed_by_what_they_are():
     kind, (group, event) = event_route('{"event_type": "analysis_finished", "user_id": "5", "analysis_id": "a"}')
     assert (kind, group, event["payload"]["analysis_id"]) == ("push", "user-5", "a")
     assert event_route('{"event_type": "something_else"}') == ("ignore", None)
-    assert event_route("not json") == ("ignore", None)
+    assert event_route("not json") == ("ignore", "not JSON (JSONDecodeError)")
 
 
 def test_a_finished_analysis_published_to_sns_reaches_the_users_group(drained):
