@@ -2,6 +2,7 @@
 
 import math
 import re
+import threading
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -53,11 +54,13 @@ SYNONYMS = [
 _WORD = re.compile(r"[a-z0-9]+")
 _JOINED = re.compile(r"\b([a-z])\s*[/&]\s*([a-z])\b")  # P/E, P/B, S&P -> pe, pb, sp
 _stemmer = snowballstemmer.stemmer("english")
+_stemmer_lock = threading.Lock()  # a stemmer keeps the word in hand in its own state: one thread at a time
 
 
 @lru_cache(maxsize=100_000)
 def stem(word: str) -> str:
-    return _stemmer.stemWord(word)
+    with _stemmer_lock:
+        return _stemmer.stemWord(word)
 
 
 def _words(text: str) -> list[str]:

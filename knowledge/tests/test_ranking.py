@@ -116,3 +116,24 @@ def test_unseen_documents_are_found_by_paraphrased_questions():
     index = index_of({p.name: p.read_text() for folder in folders for p in folder.glob("*.md")})
     hits = sum(want in [e.doc for e, _ in index.search(q, limit=3)] for q, want in UNSEEN)
     assert hits >= 0.9 * len(UNSEEN)
+
+
+def test_stemming_is_safe_across_threads():
+    # Each request runs on its own thread under ASGI; one shared snowball stemmer keeps the word being
+    # stemmed in instance state (seen under load: IndexError in find_among_b, a failed knowledge search).
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    from knowledge.ranking import stem
+
+    words = [f"{w}{suffix}" for w in ("diversif", "volatil", "valuat", "generat", "national", "relat", "condition")
+             for suffix in ("ications", "ization", "ational", "fulness", "iveness", "ements", "ingly", "ousness")]
+    expected = {w: stem.__wrapped__(w) for w in words}
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: a race shows within a few runs
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            for _ in range(40):
+                assert list(pool.map(stem.__wrapped__, words * 5)) == [expected[w] for w in words * 5]
+    finally:
+        sys.setswitchinterval(interval)
