@@ -87,9 +87,9 @@ DOC_NAME = "bench-{}.md"
 
 
 # --- child: measure one backend ----------------------------------------------------------------------------
-def configure(backend: str, endpoint: str | None, dynamodb: bool) -> tuple[object, str]:
+def configure(backend: str, endpoint: str | None, dynamodb: bool, workdir: Path) -> tuple[object, str]:
     """Set the environment for ``backend``, set Django up and create resources; return (emulator, label)."""
-    db = Path(tempfile.mkdtemp(prefix="bench-all-")) / "db.sqlite3"
+    db = workdir / "db.sqlite3"
     os.environ.update({"DATABASE_URL": f"sqlite:///{db}", "DJANGO_SETTINGS_MODULE": "stocktool.settings.base",
                        "DEBUG": "true", "CLOUDWATCH_ENABLED": "false", "EVENTS_LISTENER": "off",
                        "AWS_CONFIG_FILE": "/nonexistent/aws-config",
@@ -312,21 +312,25 @@ def reachable_queue_url() -> str:
 
 
 def measure_backend(backend: str, n: int, n_slow: int, endpoint: str | None, dynamodb: bool) -> dict:
-    server, label = configure(backend, endpoint, dynamodb)
-    local = backend == "local"
-    missing = {"na": "n/a (no DynamoDB on this LocalStack)"}
-    try:
-        cells = {
-            "retrieval": bench_retrieval(n, local) if local or dynamodb else missing,
-            "upload": bench_upload(n_slow, local),
-            "cache_django": bench_cache_django(n, local) if local or dynamodb else missing,
-            "cache_stock": bench_cache_stock(n, local) if local or dynamodb else missing,
-            "queue": bench_queue_latency(n_slow, local),
-        }
-    finally:
-        if server:
-            server.stop()
+    with tempfile.TemporaryDirectory(prefix="bench-all-") as workdir:
+        server, label = configure(backend, endpoint, dynamodb, Path(workdir))
+        try:
+            cells = measure_cells(n, n_slow, backend == "local", dynamodb)
+        finally:
+            if server:
+                server.stop()
     return {"backend": backend, "label": label, "cells": cells}
+
+
+def measure_cells(n: int, n_slow: int, local: bool, dynamodb: bool) -> dict:
+    missing = {"na": "n/a (no DynamoDB on this LocalStack)"}
+    return {
+        "retrieval": bench_retrieval(n, local) if local or dynamodb else missing,
+        "upload": bench_upload(n_slow, local),
+        "cache_django": bench_cache_django(n, local) if local or dynamodb else missing,
+        "cache_stock": bench_cache_stock(n, local) if local or dynamodb else missing,
+        "queue": bench_queue_latency(n_slow, local),
+    }
 
 
 # --- parent: find LocalStack, run the children, print the table --------------------------------------------
