@@ -3,11 +3,10 @@ import re
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from stocktool.api import StrictCharField, error_responses
+from stocktool.api import JSONBodyParser, StrictCharField, error_responses
 
 from . import selectors, services
 from .market_data.validation import PERIODS
@@ -22,8 +21,8 @@ class SymbolField(StrictCharField):
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
         if not re.fullmatch(SYMBOL_PATTERN[1:-1], value):  # fullmatch: Python's "$" would let a "\n" through
-            raise serializers.ValidationError(
-                f"{value[:20]!r} is not a ticker: use 1-10 letters, digits, dots or dashes, e.g. AAPL or BRK.B")
+            raise serializers.ValidationError(f"{value[:20]!r} is not a ticker: use 1-10 letters, digits, dots "
+                                              "or dashes, e.g. AAPL or BRK.B")
         return value
 
 
@@ -43,19 +42,20 @@ class AnalysisOutputSerializer(serializers.ModelSerializer):
 class AnalysisCollectionApi(APIView):
     """POST starts an analysis and answers 202 at once; GET lists yours, newest first."""
 
-    parser_classes = [JSONParser]  # one encoding, the one the schema documents (a form can't tell [1] from 1)
+    parser_classes = [JSONBodyParser]  # the one encoding the schema documents (a form can't tell [1] from 1)
 
     @extend_schema_serializer(component_name="AnalysisRequest")
     class InputSerializer(serializers.Serializer):
         symbols = serializers.ListField(child=SymbolField(trim_whitespace=False), min_length=1,
                                         max_length=services.MAX_SYMBOLS, help_text="each symbol once")
-        weights = serializers.ListField(child=serializers.FloatField(min_value=0), required=False, allow_null=True,
-                                        max_length=services.MAX_SYMBOLS,
-                                        help_text="one per symbol, relative (not all zero); equal when left out")
+        weights = serializers.ListField(child=serializers.FloatField(min_value=0), required=False,
+                                        allow_null=True, max_length=services.MAX_SYMBOLS,
+                                        help_text="one per symbol, relative, not all zero; equal if left out")
         analysis_type = serializers.ChoiceField(choices=AnalysisJob.Type.values, default="risk_assessment")
         period = serializers.ChoiceField(choices=ANALYSIS_PERIODS, default="1y")
 
-    @extend_schema(request=InputSerializer, responses={202: AnalysisOutputSerializer, **error_responses(400, 415, 503)})
+    @extend_schema(request=InputSerializer,
+                   responses={202: AnalysisOutputSerializer, **error_responses(400, 413, 415, 503)})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

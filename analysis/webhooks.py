@@ -18,8 +18,8 @@ from .notifications import notification_dispatch
 logger = logging.getLogger(__name__)
 MAX_BODY = 256 * 1024  # SNS messages are at most 256 KB
 SNS_TYPES = ("Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation")
-STRING_FIELDS = ("Type", "MessageId", "TopicArn", "Subject", "Message", "Timestamp", "SignatureVersion", "Signature",
-                 "SigningCertURL", "SubscribeURL", "Token", "UnsubscribeURL")
+STRING_FIELDS = ("Type", "MessageId", "TopicArn", "Subject", "Message", "Timestamp", "SignatureVersion",
+                 "Signature", "SigningCertURL", "SubscribeURL", "Token", "UnsubscribeURL")
 
 
 def _our_topics() -> set[str]:

@@ -6,15 +6,15 @@ the model fails, 503 when the store does.
 """
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer, inline_serializer
+from drf_spectacular.utils import (extend_schema, extend_schema_field, extend_schema_serializer,
+                                   inline_serializer)
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound, Throttled, ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from stocktool.api import StrictCharField, error_responses
+from stocktool.api import JSONBodyParser, StrictCharField, error_responses
 
 from . import selectors, services
 from .ratelimit import chat_rate_message, chat_rate_take
@@ -84,7 +84,7 @@ def _conversation_out(header: dict) -> dict:
 class ChatApi(APIView):
     """Ask the assistant; continue a conversation with ``conversation_id``, or start one without it."""
 
-    parser_classes = [JSONParser]  # one encoding, the one the schema documents (a form can't tell 0 from "0")
+    parser_classes = [JSONBodyParser]  # the one encoding the schema documents (a form can't tell 0 from "0")
     throttle_classes = [ChatRateThrottle]
 
     def throttled(self, request, wait):
@@ -101,9 +101,9 @@ class ChatApi(APIView):
         def validate_message(self, value):
             limit = services.max_message_chars()
             try:
-                if len(value) > limit:  # as sent, as the schema's maxLength says (the service counts printable text)
-                    raise services.ChatInputError(f"The message is {len(value):,} characters long; the limit is "
-                                                  f"{limit:,}. Shorten it and send it again.")
+                if len(value) > limit:  # as sent, as the schema's maxLength says (the service counts text)
+                    raise services.ChatInputError(f"The message is {len(value):,} characters long; the limit "
+                                                  f"is {limit:,}. Shorten it and send it again.")
                 return services.message_validate(value)
             except services.ChatInputError as exc:
                 raise ValidationError(str(exc)) from None
@@ -120,7 +120,8 @@ class ChatApi(APIView):
         model = serializers.CharField()
         tokens = serializers.IntegerField()
 
-    @extend_schema(request=InputSerializer, responses={200: OutputSerializer, **error_responses(400, 404, 415, 502, 503)})
+    @extend_schema(request=InputSerializer,
+                   responses={200: OutputSerializer, **error_responses(400, 404, 413, 415, 502, 503)})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -21,7 +21,8 @@ logger = logging.getLogger(__name__)
 
 
 class MalformedEvent(ValueError):
-    """A message that claims to be an S3 event (or an SNS envelope) and cannot be read: dropped, not retried."""
+    """A message that claims to be an S3 event (or an SNS envelope) and cannot be read: dropped, not
+    retried."""
 
 
 def s3_records(body: dict | str) -> list[dict]:
@@ -37,7 +38,8 @@ def s3_records(body: dict | str) -> list[dict]:
         records = body.get("Records", []) if isinstance(body, dict) else []
         if not all(isinstance(record, dict) for record in records):
             raise TypeError("a record is not an object")
-        return [_s3_record(record) for record in records if record.get("eventSource") == "aws:s3" and "s3" in record]
+        return [_s3_record(record) for record in records
+                if record.get("eventSource") == "aws:s3" and "s3" in record]
     except (ValueError, TypeError, AttributeError, RecursionError) as exc:
         raise MalformedEvent(f"not an S3 event: {type(exc).__name__}: {str(exc)[:200]}") from None
 

@@ -1,9 +1,15 @@
-"""Project-wide REST conventions: every error is JSON with a readable ``error`` line, and the schema says so."""
+"""Project-wide REST conventions: every error is JSON with a readable ``error`` line; the schema says so."""
 
+import io
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.views import defaults
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, ParseError
+from rest_framework.parsers import JSONParser
 from rest_framework.views import exception_handler as drf_exception_handler
 
 ERROR = inline_serializer("Error", {
@@ -34,6 +40,28 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class BodyTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+
+class JSONBodyParser(JSONParser):
+    """DRF's JSON parser within Django's DATA_UPLOAD_MAX_MEMORY_SIZE (DRF reads the stream past it) and with a
+    400 for nesting too deep for Python's parser (a RecursionError, a 500, in DRF's)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None:
+            data = stream.read(limit + 1) if stream is not None else b""
+            if len(data) > limit:
+                raise BodyTooLarge(f"The request body is over {limit:,} bytes.")
+            stream = io.BytesIO(data)
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply") from None
+
+
 def error_responses(*codes: int) -> dict:
     """Schema responses for ``codes`` (plus 401, 403 and 429), each a JSON ``Error`` body."""
     return {code: OpenApiResponse(ERROR, description=_MEANINGS[code]) for code in sorted({*codes, *AUTH})}
@@ -49,14 +77,15 @@ def exception_handler(exc, context):
     elif isinstance(data, dict):
         field, messages = next(iter(data.items()))
         first = _first_message(messages)
-        response.data = {"error": f"{field}: {first}" if field != "non_field_errors" else first, "fields": data}
+        line = first if field == "non_field_errors" else f"{field}: {first}"
+        response.data = {"error": line, "fields": data}
     else:
         response.data = {"error": _first_message(data)}
     return response
 
 
 def _first_message(errors) -> str:
-    """The first message in DRF's nested errors (a list item's are ``{index: [...]}``, a nested object's a dict)."""
+    """The first message in DRF's nested errors (a list item's are ``{index: [...]}``)."""
     while isinstance(errors, dict | list) and errors:
         errors = next(iter(errors.values())) if isinstance(errors, dict) else errors[0]
     return str(errors)
@@ -69,9 +98,12 @@ def _is_api(request) -> bool:
 # Django's own error pages (a URL no route matches, a body over DATA_UPLOAD_MAX_MEMORY_SIZE, a crash) answer
 # JSON under /api/, like the views do, and HTML elsewhere.
 def bad_request_view(request, exception=None):
-    if _is_api(request):
-        return JsonResponse({"error": str(exception) if exception else "Bad request."}, status=400)
-    return defaults.bad_request(request, exception)
+    if not _is_api(request):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return JsonResponse({"error": f"The request body is over {limit:,} bytes."}, status=413)
+    return JsonResponse({"error": str(exception) if exception else "Bad request."}, status=400)
 
 
 def not_found_view(request, exception=None):

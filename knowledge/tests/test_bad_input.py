@@ -25,7 +25,8 @@ ROOT = settings.BASE_DIR
 def state(prefix="knowledge/"):
     """What a refused input must leave alone: every object version under ``prefix``, and the index rows."""
     s3 = get_s3_service()
-    versions = sorted((o["key"], v["version_id"]) for o in s3.list_files(prefix) for v in s3.list_versions(o["key"]))
+    versions = sorted((o["key"], v["version_id"])
+                      for o in s3.list_files(prefix) for v in s3.list_versions(o["key"]))
     return versions, KnowledgeDocument.objects.count(), KnowledgePassage.objects.count()
 
 
@@ -34,7 +35,7 @@ def upload(client, name, content, follow=False, **fields):
                        follow=follow)
 
 
-# --- admin uploads -------------------------------------------------------------------------------------------
+# --- admin uploads ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("save_as,message", [
     ("/etc/passwd.md", "may not contain"),
     ("..", "may not contain"),
@@ -132,8 +133,7 @@ def test_a_symlink_loop_is_refused_without_hanging(aws, folder, scratch_prefix):
     assert [o["key"] for o in get_s3_service().list_files(scratch_prefix)] == [scratch_prefix + "good.md"]
 
 
-def test_a_file_that_cannot_be_read_fails_with_its_reason_and_uploads_nothing_of_it(aws, folder, scratch_prefix,
-                                                                                      monkeypatch):
+def test_a_file_that_cannot_be_read_fails_with_its_reason(aws, folder, scratch_prefix, monkeypatch):
     secret = folder / "locked.md"
     secret.write_text("# Locked\n\nThe okapi clause.")
     if os.geteuid() != 0:
@@ -180,10 +180,10 @@ def test_a_refused_run_leaves_the_bucket_and_the_index_as_they_were(aws, folder,
     (["--prefix", "../etc/"], "may not"),
 ])
 def test_the_command_line_exits_non_zero_with_one_readable_line(aws, args, line):
-    env = {**os.environ, "AWS_ENDPOINT_URL": settings.AWS_ENDPOINT_URL, "TEST_RUN_PREFIX": settings.TEST_RUN_PREFIX,
-           "DJANGO_SETTINGS_MODULE": "stocktool.settings.test"}
-    proc = subprocess.run([sys.executable, "manage.py", "sync_kb", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60)
+    env = {**os.environ, "AWS_ENDPOINT_URL": settings.AWS_ENDPOINT_URL,
+           "DJANGO_SETTINGS_MODULE": "stocktool.settings.test", "TEST_RUN_PREFIX": settings.TEST_RUN_PREFIX}
+    proc = subprocess.run([sys.executable, "manage.py", "sync_kb", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
     assert proc.returncode != 0
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and line in lines[0], proc.stderr
