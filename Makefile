@@ -54,7 +54,7 @@ outage: $(VENV)/.installed-load  # the same load, with the AWS endpoint gone for
 	$(BIN)/python benchmarks/load_test.py --outage 30 $(LOAD_ARGS)
 
 bench: install-test
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 emulator: install
 	$(BIN)/python manage.py emulator
