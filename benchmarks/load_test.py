@@ -297,8 +297,9 @@ def outage_report(requests: list[dict], window: dict, stack: Stack, args) -> dic
     print(f"\nOutage ({args.outage_mode}, {end - start:.1f} s, from {start - window['locust_start']:.1f} s into the run)")
     status_table(during, "requests started during the outage, by status")
     status_table(after, "requests started after it")
-    before = sorted(r["ms"] for r in requests if window["locust_start"] + 15 <= r["t0"] and r["t1"] < start)
-    print(f"  before it (from 15 s in): p50 {percentile(before, .5):.0f} ms, p99 {percentile(before, .99):.0f} ms, "
+    settled = min(15.0, args.outage_at / 2)  # past the ramp-up
+    before = sorted(r["ms"] for r in requests if window["locust_start"] + settled <= r["t0"] and r["t1"] < start)
+    print(f"  before it (from {settled:.0f} s in): p50 {percentile(before, .5):.0f} ms, p99 {percentile(before, .99):.0f} ms, "
           f"max {before[-1] if before else 0:.0f} ms over {len(before)} requests")
     slowest = max(overlapping, key=lambda r: r["ms"], default=None)
     if slowest:
@@ -481,6 +482,8 @@ def main(argv: list[str] | None = None) -> int:
     run_dir = ROOT / "var" / "load" / f"{stamp}-{'outage-' + args.outage_mode if args.outage else 'plain'}"
     run_dir.mkdir(parents=True, exist_ok=True)
     record = run_dir / "records.jsonl"
+    # Ctrl-C and SIGTERM both stop everything (SIGINT too when a non-interactive shell started us ignoring it).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     print(f"load average before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} "
           f"({os.cpu_count()} cores); logs in {run_dir}", flush=True)
