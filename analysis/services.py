@@ -127,7 +127,7 @@ def analysis_compute(*, job: AnalysisJob) -> dict:
 
 @lru_cache(maxsize=1)
 def _price_pool() -> ThreadPoolExecutor:
-    # Long-lived threads: each keeps its boto3 client (clients are per thread, and costly to build).
+    # Long-lived threads reading the price histories in parallel (the boto3 clients are shared).
     return ThreadPoolExecutor(max_workers=8, thread_name_prefix="prices")
 
 

@@ -10,7 +10,7 @@ from . import metrics
 
 WINDOWS = (("hour", 1), ("day", 24))
 
-# Long-lived threads keep their boto3 clients (one per thread), so parallel reads cost no client set-up.
+# A few long-lived threads read in parallel (they share the process's boto3 clients).
 _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="monitoring-read")
 
 

@@ -7,14 +7,26 @@ from stocktool.aws import get_dynamodb_service, get_s3_service, get_sqs_service
 from stocktool.aws.session import client, endpoint_url
 
 
-def test_a_thread_reuses_its_client_and_threads_get_their_own():
+def test_threads_share_one_client_built_once():
     first, again = client("sqs"), client("sqs")
     assert first is again
-    other = {}
-    t = threading.Thread(target=lambda: other.setdefault("c", client("sqs")))
-    t.start()
-    t.join()
-    assert other["c"] is not first
+    seen = []
+    threads = [threading.Thread(target=lambda: seen.append(client("sqs"))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(c is first for c in seen)
+
+
+def test_a_shared_client_serves_many_threads_at_once(aws):
+    from concurrent.futures import ThreadPoolExecutor
+
+    cache = get_dynamodb_service("cache")
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda i: cache.put_cache_item(f"shared-{i}", {"i": i}), range(64)))
+        got = list(pool.map(lambda i: cache.get_cache_item(f"shared-{i}"), range(64)))
+    assert got == [{"i": i} for i in range(64)]
 
 
 def test_clients_point_at_the_configured_endpoint_with_retries_and_timeouts(settings):

@@ -367,7 +367,7 @@ class DynamoDBCache(BaseCache):
         self._cache.clear()
 
     def close(self, **kwargs):
-        """Keep the connections: boto3 clients are per thread and pooled (stocktool.aws.session)."""
+        """Keep the connections: the process shares its pooled boto3 clients (stocktool.aws.session)."""
 
     # BaseCache's async defaults loop over single calls; these keep the batching and the atomic incr.
     async def aget_many(self, keys, version=None):

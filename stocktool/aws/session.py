@@ -1,13 +1,14 @@
 """The only place boto3 clients are built.
 
-Clients are created lazily, one per thread and process: boto3 sessions are not thread-safe (see the
-``threading.local`` in django-storages' S3 backend), and a forked Celery worker must not reuse its parent's
-connection pool.
+Clients are created lazily, once per process and shared by its threads (botocore's clients are thread-safe; a
+Session is not, so clients are built under a lock); a forked Celery worker builds its own rather than reuse its
+parent's connection pool.
 """
 
 import os
 import threading
 from functools import lru_cache
+from types import SimpleNamespace
 
 import boto3
 from botocore.config import Config
@@ -15,7 +16,9 @@ from django.conf import settings
 
 from . import breaker
 
-_local = threading.local()
+_lock = threading.Lock()
+_clients: dict[tuple, object] = {}
+_state = SimpleNamespace(pid=None, session=None)
 
 
 @lru_cache(maxsize=8)
@@ -48,40 +51,50 @@ def endpoint_url(service: str) -> str | None:
 
 
 def client(service: str, *, purpose: str = "default"):
-    """Return this thread's boto3 client for ``service`` (``purpose="probe"`` for fail-fast checks)."""
-    key = (os.getpid(), service, purpose, settings.AWS_ENDPOINT_URL)
-    session = _session()  # first: a new session (new thread or forked process) starts an empty client cache
-    cache = _local.clients
-    found = cache.get(key)
-    if found is None:
-        endpoint = endpoint_url(service)
-        found = cache[key] = breaker.attach(
-            session.client(service, endpoint_url=endpoint,
-                           config=_config("s3" if service == "s3" and purpose == "default" else purpose)),
-            endpoint=endpoint, service=service,
-        )
-    return found
+    """Return this process's boto3 client for ``service`` (``purpose="probe"`` for fail-fast checks).
+
+    Clients are shared by every thread of the process: botocore's low-level clients are thread-safe, and under
+    ASGI each request's sync code runs on a thread of its own, so per-thread clients were rebuilt on every
+    request (a third of the web process's time under load). Building one (from the one Session, which is not
+    thread-safe) happens under a lock, once.
+    """
+    key = (service, purpose, settings.AWS_ENDPOINT_URL)
+    if _state.pid == os.getpid():
+        found = _clients.get(key)
+        if found is not None:
+            return found
+    with _lock:
+        if _state.pid != os.getpid():  # first use in this process, or a forked child: nothing of the parent's
+            _clients.clear()
+            _state.session, _state.pid = None, os.getpid()
+        found = _clients.get(key)
+        if found is None:
+            if _state.session is None:
+                _state.session = _session()
+            endpoint = endpoint_url(service)
+            found = _clients[key] = breaker.attach(
+                _state.session.client(service, endpoint_url=endpoint,
+                                      config=_config("s3" if service == "s3" and purpose == "default" else purpose)),
+                endpoint=endpoint, service=service,
+            )
+        return found
 
 
 def _session() -> boto3.session.Session:
-    pid = os.getpid()
-    session = getattr(_local, "session", None)
-    if session is None or getattr(_local, "pid", None) != pid:
-        keys = {}
-        if settings.AWS_ACCESS_KEY_ID and settings.AWS_SECRET_ACCESS_KEY:
-            # Temporary credentials (SSO, assumed roles) need their token too, or AWS rejects the keys.
-            keys = {"aws_access_key_id": settings.AWS_ACCESS_KEY_ID,
-                    "aws_secret_access_key": settings.AWS_SECRET_ACCESS_KEY,
-                    "aws_session_token": settings.AWS_SESSION_TOKEN}
-        # Without keys the SDK's own chain finds credentials (role, profile, environment).
-        session = _local.session = boto3.session.Session(region_name=settings.AWS_DEFAULT_REGION, **keys)
-        _local.pid = pid
-        _local.clients = {}
-    return session
+    keys = {}
+    if settings.AWS_ACCESS_KEY_ID and settings.AWS_SECRET_ACCESS_KEY:
+        # Temporary credentials (SSO, assumed roles) need their token too, or AWS rejects the keys.
+        keys = {"aws_access_key_id": settings.AWS_ACCESS_KEY_ID,
+                "aws_secret_access_key": settings.AWS_SECRET_ACCESS_KEY,
+                "aws_session_token": settings.AWS_SESSION_TOKEN}
+    # Without keys the SDK's own chain finds credentials (role, profile, environment).
+    return boto3.session.Session(region_name=settings.AWS_DEFAULT_REGION, **keys)
 
 
 def reset_clients() -> None:
-    """Forget this thread's clients (tests that switch endpoints call it)."""
-    _local.__dict__.clear()
+    """Forget every client (tests that switch endpoints or settings call it)."""
+    with _lock:
+        _clients.clear()
+        _state.session = _state.pid = None
     _config.cache_clear()
     breaker.reset()

@@ -156,7 +156,7 @@ AWS_SESSION_TOKEN = env.str("AWS_SESSION_TOKEN", default="") or None
 AWS_CONNECT_TIMEOUT = env_int("AWS_CONNECT_TIMEOUT", 2, minimum=1)
 AWS_READ_TIMEOUT = env_int("AWS_READ_TIMEOUT", 5, minimum=1)
 AWS_MAX_ATTEMPTS = env_int("AWS_MAX_ATTEMPTS", 3, minimum=1, maximum=10)
-AWS_MAX_POOL_CONNECTIONS = env_int("AWS_MAX_POOL_CONNECTIONS", 20, minimum=1)
+AWS_MAX_POOL_CONNECTIONS = env_int("AWS_MAX_POOL_CONNECTIONS", 50, minimum=1)  # one pool per client, shared by threads
 # Circuit breaker (stocktool/aws/breaker.py): after this many failed attempts in a row an endpoint's calls fail
 # at once for the reset period, then one trial call decides whether it closes again.
 AWS_BREAKER_ENABLED = env_bool("AWS_BREAKER_ENABLED", True)
