@@ -114,16 +114,17 @@ def _free_port() -> int:
 
 
 class ThrottlingProxy:
-    """An HTTP proxy in front of the AWS endpoint that answers the next ``throttle`` calls as AWS does when it
+    """An HTTP proxy in front of the AWS endpoint that answers the calls ``fail`` picks as AWS does when it
     throttles (DynamoDB's ProvisionedThroughputExceededException, ThrottlingException for the other JSON
-    services), then forwards. It records when each call arrived, so a test can read the client's back-off."""
+    services) and forwards the rest. It records when each call arrived, so a test can read the back-off."""
 
     def __init__(self, target_host: str, target_port: int):
         import http.server
 
         self.target = (target_host, target_port)
-        self.throttle = 0
+        self.fail = None  # fail(target, body) -> True answers that call as AWS does when it throttles
         self.arrivals: list[float] = []
+        self.calls: list[tuple[float, str]] = []  # (arrival, X-Amz-Target): other threads' calls come through too
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -157,11 +158,11 @@ class ThrottlingProxy:
         import json
         import time
 
+        target = handler.headers.get("X-Amz-Target", "")
         self.arrivals.append(time.monotonic())
+        self.calls.append((self.arrivals[-1], target))
         body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
-        if self.throttle > 0:
-            self.throttle -= 1
-            target = handler.headers.get("X-Amz-Target", "")
+        if self.fail is not None and self.fail(target, body):
             code = ("ProvisionedThroughputExceededException" if target.startswith("DynamoDB")
                     else "ThrottlingException")
             payload = json.dumps({"__type": f"com.amazonaws#{code}", "message": "Rate exceeded"}).encode()

@@ -29,6 +29,16 @@ def throttling(aws, settings):
         reset_clients()
 
 
+def _throttle_first(proxy, operation: str, n: int) -> None:
+    """Throttle the next ``n`` calls of ``operation`` (other threads' calls pass through untouched)."""
+    proxy.calls.clear()
+    proxy.fail = lambda target, body: target.endswith(f".{operation}") and len(_calls(proxy, operation)) <= n
+
+
+def _calls(proxy, operation: str) -> list[float]:
+    return [t for t, target in proxy.calls if target.endswith(f".{operation}")]
+
+
 def _gaps(arrivals):
     return [b - a for a, b in zip(arrivals, arrivals[1:])]
 
@@ -39,11 +49,11 @@ def test_a_throttled_dynamodb_read_is_retried_with_growing_jittered_waits_and_su
     cache.put_cache_item(key, {"close": 10.0})
     waits = []
     for _ in range(6):
-        throttling.arrivals.clear()
-        throttling.throttle = 2  # ProvisionedThroughputExceededException twice, then the real answer
+        _throttle_first(throttling, "GetItem", 2)  # ProvisionedThroughputExceededException twice, then the answer
         assert cache.get_cache_item(key) == {"close": 10.0}
-        assert len(throttling.arrivals) == 3  # two retries, no more
-        waits.append(_gaps(throttling.arrivals))
+        reads = _calls(throttling, "GetItem")
+        assert len(reads) == 3  # two retries, no more
+        waits.append(_gaps(reads))
     # botocore's standard mode: the n-th retry waits random() * 2**(n-1) seconds, so within 1 s then 2 s ...
     assert all(first < 1.1 and second < 2.1 for first, second in waits), waits
     # ... and the waits are jittered, not a fixed schedule.
@@ -58,16 +68,39 @@ def test_a_throttled_dynamodb_read_is_retried_with_growing_jittered_waits_and_su
 def test_a_throttled_sqs_send_is_retried_and_the_message_sent_once(throttling, settings):
     sqs = get_sqs_service()
     before = sqs.depth()
-    throttling.arrivals.clear()
-    throttling.throttle = 2
+    _throttle_first(throttling, "SendMessage", 2)
     sqs.send_message({"job_id": "throttled"})
-    assert len(throttling.arrivals) == 3
+    assert len(_calls(throttling, "SendMessage")) == 3
     assert sqs.depth() == before + 1
 
 
 def test_still_throttled_after_the_last_attempt_is_transient_for_the_app(throttling):
     cache = get_dynamodb_service("cache")
-    throttling.throttle = 3  # every attempt
+    _throttle_first(throttling, "GetItem", 3)  # every attempt
     with pytest.raises(AWSUnavailable, match="ProvisionedThroughputExceededException") as raised:
         cache.get_cache_item("anything")
     assert isinstance(raised.value, TRANSIENT_ERRORS)  # an analysis task retries it with back-off and jitter
+
+
+def test_a_turn_whose_header_update_fails_leaves_no_message_behind(throttling, settings):
+    """Messages written, header refused, and the clean-up refused too (as in an outage): the sweeper deletes
+    the messages once DynamoDB answers, and the conversation never shows them."""
+    from stocktool.aws.dynamodb import orphan_sweeper
+    from stocktool.aws.session import client
+
+    store = get_dynamodb_service("conversation")
+    conversation_id = f"orphans-{uuid.uuid4().hex}"
+    store.put_conversation(conversation_id, [{"role": "user", "content": "kept"}], user_id="7")
+    throttling.fail = lambda target, body: target.endswith(".UpdateItem") or b"DeleteRequest" in body
+    with pytest.raises(AWSUnavailable):
+        store.put_conversation(conversation_id, [{"role": "user", "content": "lost?"},
+                                                 {"role": "assistant", "content": "lost?"}], user_id="7")
+    assert orphan_sweeper.pending() == 2
+    assert [m["content"] for m in store.get_recent(conversation_id)] == ["kept"]
+
+    throttling.fail = None  # DynamoDB answers again
+    assert orphan_sweeper.sweep() == 0
+    items = client("dynamodb").query(
+        TableName=settings.DYNAMODB_TABLE_CONVERSATIONS, KeyConditionExpression="conversation_id = :c",
+        ExpressionAttributeValues={":c": {"S": conversation_id}})["Items"]
+    assert sorted(i.get("content", {}).get("S", "<header>") for i in items) == ["<header>", "kept"]

@@ -4,7 +4,9 @@ DynamoDB's TTL sweep runs late (up to 48 h on AWS, never on moto), so every read
 """
 
 import json
+import logging
 import random
+import threading
 import time
 import uuid
 import zlib
@@ -17,6 +19,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .bootstrap import TTL_ATTRIBUTE
 from .errors import AWSError, error_code, translate
 from .session import client
+
+logger = logging.getLogger(__name__)
 
 MAX_ITEM_BYTES = 400 * 1024
 HEADER_SK = "#meta"  # sorts before every timestamp, so a descending query meets it last
@@ -100,9 +104,14 @@ class ConversationStore:
             self._update_header(conversation_id, [self._window_entry(i) for i in items], user_id, ttl_hours,
                                 title, metadata)
         except Exception:
-            # Nothing half-written: take the messages back out if the header could not be updated.
-            batch_write(self.table, [{"DeleteRequest": {"Key": {"conversation_id": i["conversation_id"],
-                                                                "timestamp": i["timestamp"]}}} for i in items])
+            # Nothing half-written: take the messages back out if the header could not be updated. When
+            # DynamoDB is down that fails too; the sweeper retries in the background until it answers.
+            deletes = [{"DeleteRequest": {"Key": {"conversation_id": i["conversation_id"],
+                                                  "timestamp": i["timestamp"]}}} for i in items]
+            try:
+                batch_write(self.table, deletes)
+            except AWSError as exc:
+                orphan_sweeper.add(self.table, deletes, reason=str(exc))
             raise
         return [item["timestamp"]["S"] for item in items]
 
@@ -402,7 +411,10 @@ def batch_get(table: str, keys: list[dict]) -> list[dict]:
     for start in range(0, len(keys), 100):
         request = {table: {"Keys": keys[start:start + 100], "ConsistentRead": True}}
         for attempt in range(8):
-            resp = client("dynamodb").batch_get_item(RequestItems=request)
+            try:
+                resp = client("dynamodb").batch_get_item(RequestItems=request)
+            except (ClientError, BotoCoreError) as exc:
+                raise translate(exc, f"BatchGetItem on {table}") from exc
             found += resp.get("Responses", {}).get(table, [])
             request = resp.get("UnprocessedKeys") or {}
             if not request:
@@ -418,13 +430,72 @@ def batch_write(table: str, requests: list[dict]) -> None:
     for start in range(0, len(requests), 25):
         pending = {table: requests[start:start + 25]}
         for attempt in range(8):
-            resp = client("dynamodb").batch_write_item(RequestItems=pending)
+            try:
+                resp = client("dynamodb").batch_write_item(RequestItems=pending)
+            except (ClientError, BotoCoreError) as exc:
+                raise translate(exc, f"BatchWriteItem on {table}") from exc
             pending = resp.get("UnprocessedItems") or {}
             if not pending:
                 break
             time.sleep(random.uniform(0, 0.01 * 2**attempt))
         else:
             raise AWSError(f"BatchWriteItem on {table}: items still unprocessed after retries")
+
+
+class OrphanSweeper:
+    """Deletes, in the background, message items whose turn failed after they were written.
+
+    A turn writes its messages, then the header; if the header update fails and DynamoDB does not answer
+    the clean-up either (an outage), the deletes wait here and a daemon thread retries them every
+    ``interval`` seconds until they succeed (the circuit breaker keeps the retries off the network while the
+    endpoint is down). Readers never list them meanwhile: the conversation's window is in its header.
+    """
+
+    def __init__(self, interval: float = 2.0):
+        self.interval = interval
+        self._pending: list[tuple[str, list[dict]]] = []
+        self._lock = threading.Lock()
+        self._sweeping = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def add(self, table: str, deletes: list[dict], *, reason: str = "") -> None:
+        logger.warning("%d message item(s) of a failed turn left in %s, to delete when DynamoDB answers: %s",
+                       len(deletes), table, reason)
+        with self._lock:
+            self._pending.append((table, deletes))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="dynamodb-orphans", daemon=True)
+                self._thread.start()
+
+    def pending(self) -> int:
+        with self._lock:
+            return sum(len(deletes) for _, deletes in self._pending)
+
+    def sweep(self) -> int:
+        """Try every pending delete once; return how many items are still pending."""
+        with self._sweeping:  # one sweep at a time: a caller's sweep has finished when it returns
+            with self._lock:
+                batches, self._pending = self._pending, []
+            for index, (table, deletes) in enumerate(batches):
+                try:
+                    batch_write(table, deletes)
+                except AWSError:
+                    with self._lock:
+                        self._pending[:0] = batches[index:]  # keep the order; try again later
+                    break
+            return self.pending()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.interval)
+            if self.sweep() == 0:
+                with self._lock:
+                    if not self._pending:
+                        self._thread = None
+                        return
+
+
+orphan_sweeper = OrphanSweeper()
 
 
 class StockCache:
