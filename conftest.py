@@ -40,6 +40,32 @@ def aws(aws_resources):
     return aws_resources
 
 
+@pytest.fixture
+def behind_proxy(aws, settings):
+    """Put the app's AWS endpoint behind a test proxy (tests/faultproxy.py) with some settings changed:
+    ``proxy = behind_proxy(FaultProxy, AWS_READ_TIMEOUT=1)``; stopped, and clients rebuilt, afterwards."""
+    from urllib.parse import urlsplit
+
+    from stocktool.aws.session import reset_clients
+
+    started = []
+
+    def start(proxy_class, **overrides):
+        target = urlsplit(settings.AWS_ENDPOINT_URL)
+        proxy = proxy_class(target.hostname, target.port).start()
+        started.append(proxy)
+        settings.AWS_ENDPOINT_URL = proxy.url
+        for name, value in overrides.items():
+            setattr(settings, name, value)
+        reset_clients()
+        return proxy
+
+    yield start
+    for proxy in started:
+        proxy.stop()
+    reset_clients()
+
+
 # --- Figures: fault scenarios record what they measured; `make faults` prints them after the run ------------
 _FIGURES: list[str] = []
 

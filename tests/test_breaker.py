@@ -2,12 +2,10 @@
 
 import time
 import uuid
-from urllib.parse import urlsplit
 
 import pytest
 
 from stocktool.aws import AWSUnavailable, breaker, get_dynamodb_service
-from stocktool.aws.session import reset_clients
 from tests.faultproxy import FaultProxy
 
 
@@ -84,21 +82,10 @@ def test_throttling_and_client_errors_prove_the_endpoint_alive():
 
 
 @pytest.fixture
-def proxied(aws, settings):
+def proxied(behind_proxy):
     """The app's AWS endpoint, behind a proxy the test can take down; short timeouts and reset period."""
-    target = urlsplit(settings.AWS_ENDPOINT_URL)
-    proxy = FaultProxy(target.hostname, target.port).start()
-    settings.AWS_ENDPOINT_URL = proxy.url
-    settings.AWS_CONNECT_TIMEOUT = 1
-    settings.AWS_READ_TIMEOUT = 1
-    settings.AWS_BREAKER_FAILURES = 5
-    settings.AWS_BREAKER_RESET_SECONDS = 1.0
-    reset_clients()
-    try:
-        yield proxy
-    finally:
-        proxy.stop()
-        reset_clients()
+    return behind_proxy(FaultProxy, AWS_CONNECT_TIMEOUT=1, AWS_READ_TIMEOUT=1, AWS_BREAKER_FAILURES=5,
+                        AWS_BREAKER_RESET_SECONDS=1.0)
 
 
 def _timed(fn):

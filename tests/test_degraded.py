@@ -2,13 +2,11 @@
 hangs, the breaker stops the calls, and everything works again when the endpoint is back, with nothing lost."""
 
 import time
-from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
 
 from stocktool.aws import breaker
-from stocktool.aws.session import reset_clients
 from tests.faultproxy import FaultProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.django_db]
@@ -17,20 +15,9 @@ DEGRADED = "storage is not answering"
 
 
 @pytest.fixture
-def outage(aws, settings):
-    target = urlsplit(settings.AWS_ENDPOINT_URL)
-    proxy = FaultProxy(target.hostname, target.port).start()
-    settings.AWS_ENDPOINT_URL = proxy.url
-    settings.AWS_CONNECT_TIMEOUT = 1
-    settings.AWS_READ_TIMEOUT = 1
-    settings.AWS_BREAKER_RESET_SECONDS = 4.0
-    settings.CHAT_RATE_LIMIT = "1000/min"
-    reset_clients()
-    try:
-        yield proxy
-    finally:
-        proxy.stop()
-        reset_clients()
+def outage(behind_proxy):
+    return behind_proxy(FaultProxy, AWS_CONNECT_TIMEOUT=1, AWS_READ_TIMEOUT=1, AWS_BREAKER_RESET_SECONDS=4.0,
+                        CHAT_RATE_LIMIT="1000/min")
 
 
 @pytest.fixture

@@ -3,30 +3,19 @@ throttled after the last attempt reaches the app as transient (AWSUnavailable), 
 
 import statistics
 import uuid
-from urllib.parse import urlsplit
 
 import pytest
 
 from analysis.services import TRANSIENT_ERRORS
 from stocktool.aws import AWSUnavailable, breaker, get_dynamodb_service, get_sqs_service
-from stocktool.aws.session import reset_clients
 from tests.faultproxy import ThrottlingProxy
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
 
 @pytest.fixture
-def throttling(aws, settings):
-    target = urlsplit(settings.AWS_ENDPOINT_URL)
-    proxy = ThrottlingProxy(target.hostname, target.port).start()
-    settings.AWS_ENDPOINT_URL = proxy.url
-    settings.AWS_MAX_ATTEMPTS = 3
-    reset_clients()
-    try:
-        yield proxy
-    finally:
-        proxy.stop()
-        reset_clients()
+def throttling(behind_proxy):
+    return behind_proxy(ThrottlingProxy, AWS_MAX_ATTEMPTS=3)
 
 
 def _throttle_first(proxy, operation: str, n: int) -> None:
