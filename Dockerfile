@@ -20,4 +20,5 @@ RUN useradd --create-home --uid 1000 app && mkdir -p /data && chown app /data \
 USER app
 
 EXPOSE 8000
-CMD ["uvicorn", "stocktool.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--lifespan", "on"]
+# Keep-alive above a load balancer's idle timeout (ALB: 60 s), or it reuses connections uvicorn just closed.
+CMD ["uvicorn", "stocktool.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--lifespan", "on", "--timeout-keep-alive", "75"]
