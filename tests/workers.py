@@ -34,7 +34,7 @@ def make_queues(*, visibility: int = 3, max_receive: int = 2) -> dict:
 
 def producer(queues: dict) -> Celery:
     """A Celery app that publishes to ``queues`` over kombu's SQS transport, as the web process does."""
-    app = Celery("test-producer", broker=settings.CELERY_BROKER_URL)
+    app = Celery("test-producer", broker=settings.CELERY_BROKER_URL, set_as_current=False)  # tasks stay on ours
     app.conf.broker_transport_options = {
         **settings.CELERY_BROKER_TRANSPORT_OPTIONS,
         "predefined_queues": {queues["name"]: {"url": queues["url"]}},

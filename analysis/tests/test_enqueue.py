@@ -36,6 +36,7 @@ def broker(aws, settings):
     )
     app.amqp.__dict__.pop("_producer_pool", None)
     app._pool = None
+    app.set_current()  # shared tasks publish through the current app
     try:
         yield proxy, queues
     finally:
