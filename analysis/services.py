@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
+from stocktool import aws
 from stocktool.aws import AWSUnavailable
 
 from . import market_data, risk
@@ -87,6 +88,9 @@ def _enqueue(job: AnalysisJob) -> bool:
     from .tasks import analysis_run_task
 
     try:
+        if settings.SQS_ENABLED and not aws.available("sqs"):
+            # Known down: fail now rather than queue up for kombu's producer pool behind publishes that wait.
+            raise AWSUnavailable("SQS is not answering (circuit open)")
         analysis_run_task.apply_async(args=[str(job.id)], retry=True, retry_policy=PUBLISH_RETRY)
     except Exception as exc:  # kombu's OperationalError, botocore's errors: the broker did not take it
         logger.warning("analysis %s not queued, so not kept: %s", job.id, exc)

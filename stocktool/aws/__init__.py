@@ -5,6 +5,17 @@ from django.conf import settings
 from .errors import AWSError, AWSUnavailable
 
 
+def available(service: str) -> bool:
+    """False while the circuit breaker holds ``service``'s endpoint open (calls would fail at once anyway).
+
+    For callers with a costlier way in than a boto3 call, such as a Celery publish through kombu's producer pool.
+    """
+    from . import breaker
+    from .session import endpoint_url
+
+    return breaker.circuit_for(endpoint_url(service), service).state != "open"
+
+
 def get_s3_service():
     from .s3 import S3Service
 
@@ -42,6 +53,7 @@ def get_cloudwatch_service():
 __all__ = [
     "AWSError",
     "AWSUnavailable",
+    "available",
     "get_cloudwatch_service",
     "get_dynamodb_service",
     "get_s3_service",
