@@ -17,7 +17,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .bootstrap import TTL_ATTRIBUTE
-from .errors import AWSError, error_code, translate
+from .errors import AWSError, error_code, translate, translated
 from .session import client
 
 logger = logging.getLogger(__name__)
@@ -197,15 +197,19 @@ class ConversationStore:
                     TableName=self.table, Key=key, UpdateExpression="SET " + ", ".join(sets) + " ADD #n :one",
                     ConditionExpression=condition, ExpressionAttributeNames=names, ExpressionAttributeValues=values,
                 )
-                if refresh_due:
-                    self._refresh_message_ttl(conversation_id, int(values[":e"]["N"]))
-                return
             except ClientError as exc:
                 if error_code(exc) != "ConditionalCheckFailedException":
                     raise translate(exc, f"write conversation {conversation_id}") from exc
                 time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))  # another writer won: retry
             except BotoCoreError as exc:
                 raise translate(exc, f"write conversation {conversation_id}") from exc
+            else:
+                if refresh_due:  # the turn is committed: a failed refresh is logged, never undoes it
+                    try:
+                        self._refresh_message_ttl(conversation_id, int(values[":e"]["N"]))
+                    except AWSError as exc:
+                        logger.warning("expiry of %s's messages not refreshed: %s", conversation_id, exc)
+                return
         raise AWSError(f"write conversation {conversation_id}: gave up after {self.CONFLICT_RETRIES} conflicts")
 
     def _refresh_message_ttl(self, conversation_id: str, expires_at: int) -> None:
@@ -214,10 +218,11 @@ class ConversationStore:
                   "ExpressionAttributeNames": {"#ts": "timestamp"},
                   "ExpressionAttributeValues": {":c": {"S": conversation_id}, ":h": {"S": HEADER_SK}}}
         puts = []
-        for page in client("dynamodb").get_paginator("query").paginate(**kwargs):
-            for item in page.get("Items", []):
-                item[TTL_ATTRIBUTE] = {"N": str(expires_at)}
-                puts.append({"PutRequest": {"Item": item}})
+        with translated(f"refresh the expiry of {conversation_id}"):
+            for page in client("dynamodb").get_paginator("query").paginate(**kwargs):
+                for item in page.get("Items", []):
+                    item[TTL_ATTRIBUTE] = {"N": str(expires_at)}
+                    puts.append({"PutRequest": {"Item": item}})
         batch_write(self.table, puts)
 
     def delete_conversation(self, conversation_id: str) -> int:
@@ -353,8 +358,9 @@ class ConversationStore:
             "ExpressionAttributeNames": {"#ts": "timestamp"},
         }
         out = []
-        for page in client("dynamodb").get_paginator("query").paginate(**kwargs):
-            out += [i["timestamp"]["S"] for i in page.get("Items", [])]
+        with translated(f"list the items of {conversation_id}"):
+            for page in client("dynamodb").get_paginator("query").paginate(**kwargs):
+                out += [i["timestamp"]["S"] for i in page.get("Items", [])]
         return out
 
     def ping(self, purpose: str = "probe") -> None:
@@ -448,7 +454,9 @@ class OrphanSweeper:
     A turn writes its messages, then the header; if the header update fails and DynamoDB does not answer
     the clean-up either (an outage), the deletes wait here and a daemon thread retries them every
     ``interval`` seconds until they succeed (the circuit breaker keeps the retries off the network while the
-    endpoint is down). Readers never list them meanwhile: the conversation's window is in its header.
+    endpoint is down). The conversation's window (its header) never shows them; a history read past the
+    window (over 50 messages) can, until the sweep, and if the process stops first they stay until the
+    conversation's expiry.
     """
 
     def __init__(self, interval: float = 2.0):

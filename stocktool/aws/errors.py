@@ -1,3 +1,5 @@
+from contextlib import contextmanager
+
 from botocore.exceptions import BotoCoreError, ClientError
 
 
@@ -60,3 +62,12 @@ def translate(exc: Exception, what: str) -> AWSError:
     if isinstance(exc, BotoCoreError):
         return AWSUnavailable(f"{what}: {exc}")
     return AWSError(f"{what}: {exc}")
+
+
+@contextmanager
+def translated(what: str):
+    """Raise botocore's exceptions inside the block as this layer's (``with translated("read queue x"):``)."""
+    try:
+        yield
+    except (ClientError, BotoCoreError) as exc:
+        raise translate(exc, what) from exc

@@ -8,7 +8,7 @@ from functools import lru_cache
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
-from .errors import is_not_found, translate
+from .errors import is_not_found, translate, translated
 from .session import client
 
 logger = logging.getLogger(__name__)
@@ -56,13 +56,14 @@ class SQSService:
         return resp["MessageId"]
 
     def receive(self, *, max_messages: int = 10, wait_seconds: int = 0, dead_letter: bool = False) -> list[dict]:
-        resp = client("sqs").receive_message(
-            QueueUrl=self.dlq_url if dead_letter else self.queue_url,
-            MaxNumberOfMessages=max(1, min(max_messages, 10)),
-            WaitTimeSeconds=wait_seconds,
-            MessageAttributeNames=["All"],
-            AttributeNames=["All"],
-        )
+        with translated(f"receive from {self.dlq_name if dead_letter else self.queue_name}"):
+            resp = client("sqs").receive_message(
+                QueueUrl=self.dlq_url if dead_letter else self.queue_url,
+                MaxNumberOfMessages=max(1, min(max_messages, 10)),
+                WaitTimeSeconds=wait_seconds,
+                MessageAttributeNames=["All"],
+                AttributeNames=["All"],
+            )
         return resp.get("Messages", [])
 
     def process_messages(self, handler: Callable[[dict], object], max_messages: int = 10, wait_seconds: int = 0) -> dict:
@@ -81,7 +82,8 @@ class SQSService:
                 stats["processed"] += 1
                 done.append({"Id": str(len(done)), "ReceiptHandle": msg["ReceiptHandle"]})
         if done:
-            client("sqs").delete_message_batch(QueueUrl=self.queue_url, Entries=done)
+            with translated(f"delete from {self.queue_name}"):
+                client("sqs").delete_message_batch(QueueUrl=self.queue_url, Entries=done)
         return stats
 
     def delete_messages(self, messages: list[dict]) -> None:
@@ -89,14 +91,16 @@ class SQSService:
         for start in range(0, len(messages), 10):
             entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
                        for i, m in enumerate(messages[start:start + 10])]
-            client("sqs").delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
+            with translated(f"delete from {self.queue_name}"):
+                client("sqs").delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
 
     def depth(self, *, dead_letter: bool = False) -> int:
         """Approximate number of visible messages in the queue (or its dead-letter queue)."""
         url = self.dlq_url if dead_letter else self.queue_url
-        attrs = client("sqs").get_queue_attributes(
-            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
-        )["Attributes"]
+        with translated(f"depth of {self.dlq_name if dead_letter else self.queue_name}"):
+            attrs = client("sqs").get_queue_attributes(
+                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+            )["Attributes"]
         return int(attrs.get("ApproximateNumberOfMessages", 0))
 
     def dead_letters_peek(self, max_messages: int = 10) -> list[dict]:
@@ -104,10 +108,11 @@ class SQSService:
         sqs = client("sqs")
         messages = self.receive(max_messages=max_messages, dead_letter=True)
         if messages:
-            sqs.change_message_visibility_batch(QueueUrl=self.dlq_url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
-                for i, m in enumerate(messages)
-            ])
+            with translated(f"peek into {self.dlq_name}"):
+                sqs.change_message_visibility_batch(QueueUrl=self.dlq_url, Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                    for i, m in enumerate(messages)
+                ])
         return [{"message_id": m["MessageId"], "body": m["Body"],
                  "receive_count": int(m.get("Attributes", {}).get("ApproximateReceiveCount", 0)),
                  "sent_at": m.get("Attributes", {}).get("SentTimestamp")} for m in messages]
@@ -123,8 +128,9 @@ class SQSService:
                 kwargs = {"QueueUrl": self.queue_url, "MessageBody": m["Body"]}
                 if m.get("MessageAttributes"):
                     kwargs["MessageAttributes"] = m["MessageAttributes"]
-                sqs.send_message(**kwargs)  # sent first: a crash here duplicates, never loses
-                sqs.delete_message(QueueUrl=self.dlq_url, ReceiptHandle=m["ReceiptHandle"])
+                with translated(f"redrive {self.dlq_name}"):
+                    sqs.send_message(**kwargs)  # sent first: a crash here duplicates, never loses
+                    sqs.delete_message(QueueUrl=self.dlq_url, ReceiptHandle=m["ReceiptHandle"])
                 moved += 1
         return moved
 
