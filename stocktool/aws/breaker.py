@@ -12,8 +12,10 @@ calls while open (botocore does not retry a ``CircuitOpen``), ``needs-retry`` ob
 """
 
 import logging
+import os
 import threading
 import time
+from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ConnectionError as BotoConnectionError, HTTPClientError
 from django.conf import settings
@@ -84,8 +86,17 @@ _circuits: dict[str, Circuit] = {}
 _circuits_lock = threading.Lock()
 
 
+def _normal(endpoint: str | None) -> str:
+    """One spelling per endpoint: kombu writes ``http://host:80`` where settings say ``http://host``."""
+    if not endpoint:
+        return "aws"
+    parts = urlsplit(endpoint)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.scheme}://{parts.hostname}:{port}"
+
+
 def circuit_for(endpoint: str | None, service: str) -> Circuit:
-    key = f"{service}@{endpoint or 'aws'}"
+    key = f"{service}@{_normal(endpoint)}"
     with _circuits_lock:
         found = _circuits.get(key)
         if found is None:
@@ -97,6 +108,15 @@ def circuit_for(endpoint: str | None, service: str) -> Circuit:
 def circuits() -> dict[str, Circuit]:
     with _circuits_lock:
         return dict(_circuits)
+
+
+def _after_fork_in_child() -> None:
+    global _circuits_lock
+    _circuits_lock = threading.Lock()  # a lock held by another thread at the fork would never be released
+    _circuits.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def reset() -> None:
@@ -119,8 +139,12 @@ def _attempt_ok(response, caught_exception) -> bool | None:
     return status not in FAILURE_STATUSES
 
 
-def attach(boto_client, *, endpoint: str | None, service: str):
-    """Put ``boto_client`` behind the breaker of its endpoint and service; return the client."""
+def attach(boto_client, *, endpoint: str | None, service: str, record_failures: bool = True):
+    """Put ``boto_client`` behind the breaker of its endpoint and service; return the client.
+
+    ``record_failures=False`` (health probes: short timeouts, one attempt, polled by anyone) lets the client's
+    successes close the circuit but never lets its failures open it for the app.
+    """
     if not settings.AWS_BREAKER_ENABLED:
         return boto_client
     circuit = circuit_for(endpoint, service)
@@ -130,7 +154,7 @@ def attach(boto_client, *, endpoint: str | None, service: str):
 
     def observe(response=None, caught_exception=None, **kwargs):
         ok = _attempt_ok(response, caught_exception)
-        if ok is not None:
+        if ok or (ok is False and record_failures):
             circuit.record(ok)
 
     events = boto_client.meta.events

@@ -75,7 +75,7 @@ def client(service: str, *, purpose: str = "default"):
             found = _clients[key] = breaker.attach(
                 _state.session.client(service, endpoint_url=endpoint,
                                       config=_config("s3" if service == "s3" and purpose == "default" else purpose)),
-                endpoint=endpoint, service=service,
+                endpoint=endpoint, service=service, record_failures=purpose != "probe",
             )
         return found
 
@@ -89,6 +89,16 @@ def _session() -> boto3.session.Session:
                 "aws_session_token": settings.AWS_SESSION_TOKEN}
     # Without keys the SDK's own chain finds credentials (role, profile, environment).
     return boto3.session.Session(region_name=settings.AWS_DEFAULT_REGION, **keys)
+
+
+def _after_fork_in_child() -> None:
+    global _lock
+    _lock = threading.Lock()  # the parent's may have been held by another thread at the fork
+    _clients.clear()
+    _state.session = _state.pid = None
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def reset_clients() -> None:
