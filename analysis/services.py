@@ -9,7 +9,7 @@ from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from stocktool import aws
-from stocktool.aws import AWSUnavailable
+from stocktool.aws import AWSError, AWSUnavailable
 
 from . import market_data, risk
 from .market_data.errors import MarketDataError, ProviderUnavailable, RateLimited
@@ -84,6 +84,16 @@ def analysis_request(*, user, symbols, weights=None, analysis_type="risk_assessm
     return job
 
 
+@lru_cache(maxsize=1)
+def _broker_errors(app) -> tuple[type[BaseException], ...]:
+    """What a failed publish raises: kombu's OperationalError, the transport's connection and channel errors
+    (botocore's on SQS), and this layer's AWSError."""
+    from kombu.exceptions import OperationalError as BrokerError
+
+    with app.connection_for_write() as connection:  # not connected: only its transport's error classes
+        return (BrokerError, AWSError, *connection.connection_errors, *connection.channel_errors)
+
+
 def _enqueue(job: AnalysisJob) -> bool:
     from .tasks import analysis_run_task
 
@@ -92,7 +102,7 @@ def _enqueue(job: AnalysisJob) -> bool:
             # Known down: fail now rather than queue up for kombu's producer pool behind publishes that wait.
             raise AWSUnavailable("SQS is not answering (circuit open)")
         analysis_run_task.apply_async(args=[str(job.id)], retry=True, retry_policy=PUBLISH_RETRY)
-    except Exception as exc:  # kombu's OperationalError, botocore's errors: the broker did not take it
+    except _broker_errors(analysis_run_task.app) as exc:  # the broker did not take it; anything else is a bug
         logger.warning("analysis %s not queued, so not kept: %s", job.id, exc)
         AnalysisJob.objects.filter(pk=job.pk, status=AnalysisJob.Status.QUEUED).delete()
         return False

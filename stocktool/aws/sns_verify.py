@@ -50,8 +50,11 @@ def _certificate(url: str) -> x509.Certificate:
     with _lock:
         cert = _certs.get(url)
     if cert is None:
-        with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 (https, SNS host checked above)
-            cert = x509.load_pem_x509_certificate(resp.read())
+        try:
+            with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 (https, SNS host checked above)
+                cert = x509.load_pem_x509_certificate(resp.read())
+        except (OSError, ValueError) as exc:  # unreachable, 404, not a certificate: nothing to trust
+            raise SignatureInvalid(f"certificate {url!r} could not be loaded: {exc}") from exc
         with _lock:
             _certs[url] = cert
     return cert
