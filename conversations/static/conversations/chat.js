@@ -74,6 +74,8 @@
     if (!current) { return; }
     if (ev.type === "start") {
       if (ev["new"]) {
+        // Until "done", the new conversation exists only on this page: an error puts all this back.
+        current.before = {id: form.dataset.conversationId, action: form.action, url: location.href};
         form.dataset.conversationId = ev.conversation_id;
         var url = "/chat/" + ev.conversation_id + "/";
         form.action = url;
@@ -104,7 +106,14 @@
       finish();
       scrollDown();
     } else if (ev.type === "error") {
-      if (!current.text) { current.art.remove(); }
+      // Nothing of a failed turn was stored: a half-streamed answer goes too, and a new conversation's address.
+      if (!current.text || ev.code === "storage" || ev.code === "provider") { current.art.remove(); }
+      if (current.before) {
+        if (current.before.id) { form.dataset.conversationId = current.before.id; }
+        else { delete form.dataset.conversationId; }
+        form.action = current.before.action;
+        history.replaceState(null, "", current.before.url);
+      }
       if (current.user && (ev.code === "input" || ev.code === "not_found" || ev.code === "provider" || ev.code === "storage" ||
                            ev.code === "rate_limited")) {
         current.user.remove();
