@@ -102,8 +102,11 @@ def _enqueue(job: AnalysisJob) -> bool:
             # Known down: fail now rather than queue up for kombu's producer pool behind publishes that wait.
             raise AWSUnavailable("SQS is not answering (circuit open)")
         analysis_run_task.apply_async(args=[str(job.id)], retry=True, retry_policy=PUBLISH_RETRY)
-    except _broker_errors(analysis_run_task.app) as exc:  # the broker did not take it; anything else is a bug
-        logger.warning("analysis %s not queued, so not kept: %s", job.id, exc)
+    except Exception as exc:  # the broker did not take it
+        if isinstance(exc, _broker_errors(analysis_run_task.app)):
+            logger.warning("analysis %s not queued, so not kept: %s", job.id, exc)
+        else:  # e.g. kombu 5.7's channel closed under a publish by another thread's reconnect (AttributeError)
+            logger.exception("analysis %s not queued, so not kept: unexpected error from the broker client", job.id)
         AnalysisJob.objects.filter(pk=job.pk, status=AnalysisJob.Status.QUEUED).delete()
         return False
     return True
