@@ -85,3 +85,10 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("figures")
         for line in _FIGURES:
             terminalreporter.write_line(line)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Stop the metrics flusher while pytest's streams are open (its last flush would log after they close)."""
+    from monitoring import metrics
+
+    metrics.shutdown(timeout=1.0)

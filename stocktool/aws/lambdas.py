@@ -8,7 +8,6 @@ steps say "would create" or "would update".
 
 import json
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import unquote
@@ -17,7 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
 from .bootstrap import Step, resource_prefix
-from .errors import AWSError, error_code, translate
+from .errors import AWSError, error_code, translate, translated
 from .session import client
 
 LAMBDA_TRUST_POLICY = {
@@ -289,10 +288,4 @@ def _grants(statement: dict, rule_arn: str) -> bool:
             and statement.get("Action") in ("lambda:InvokeFunction", ["lambda:InvokeFunction"]))
 
 
-@contextmanager
-def deploy_errors(what: str):
-    """Turn botocore failures inside the block into AWSError with one readable line."""
-    try:
-        yield
-    except (ClientError, BotoCoreError) as exc:
-        raise translate(exc, what) from exc
+deploy_errors = translated  # botocore failures inside the block become AWSError with one readable line
