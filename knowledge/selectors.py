@@ -3,6 +3,7 @@
 import threading
 
 from django.conf import settings
+from django.urls import reverse
 
 from stocktool.aws import get_s3_service
 
@@ -54,7 +55,7 @@ def knowledge_search(*, query: str, limit: int = 5, per_document: int = 1) -> li
         out.append({
             "title": doc["title"], "heading": heading, "snippet": snippet(text, query), "text": text,
             "score": round(score, 4), "key": doc["key"], "version_id": doc["version_id"],
-            "document_id": doc["id"], "passage": ordinal,
+            "document_id": doc["id"], "passage": ordinal, "url": document_url(document_id=doc["id"], passage=ordinal),
         })
     return out
 
@@ -82,3 +83,17 @@ def document_download_url(*, document: KnowledgeDocument, version_id: str | None
         document.key, expires_in=settings.KNOWLEDGE_PRESIGNED_SECONDS, version_id=version_id or None,
         download_name=document.file_name,
     )
+
+
+def document_url(*, document_id: int, passage: int | None = None) -> str:
+    """The page that shows an indexed document to any signed-in user, at a passage when one is named."""
+    url = reverse("knowledge-document", args=[document_id])
+    return f"{url}#passage-{passage}" if passage is not None else url
+
+
+def document_with_passages_get(*, document_id: int) -> tuple[KnowledgeDocument, list[KnowledgePassage]] | None:
+    """An indexed document and its passages in order, or None."""
+    document = KnowledgeDocument.objects.filter(pk=document_id, status=KnowledgeDocument.Status.INDEXED).first()
+    if document is None:
+        return None
+    return document, list(document.passages.order_by("ordinal").only("ordinal", "heading", "text"))

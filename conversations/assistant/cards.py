@@ -39,7 +39,8 @@ def sources_from_result(name: str, data: dict) -> list[dict]:
     """What a tool result is evidence from: market data (with its time), documents, an analysis job."""
     if name == "search_knowledge":
         return [{"kind": "knowledge", "title": r["title"], "heading": r["heading"], "key": r["key"],
-                 "version_id": r["version_id"], "source": KNOWLEDGE_SOURCE} for r in data.get("results", [])]
+                 "version_id": r["version_id"], "url": r.get("url"), "source": KNOWLEDGE_SOURCE}
+                for r in data.get("results", [])]
     if name == "start_portfolio_analysis":
         return [{"kind": "analysis", "title": "Portfolio analysis job", "url": data["url"], "as_of": data["as_of"]}]
     symbols = [s["symbol"] for s in data.get("stocks", [])] or [data.get("symbol")]

@@ -149,7 +149,7 @@ def search_symbols(*, query: str, context: ToolContext | None = None) -> dict:
 
 def search_knowledge(*, query: str, limit: int = 3, context: ToolContext | None = None) -> dict:
     from knowledge.ranking import tokenize
-    from knowledge.selectors import knowledge_index, knowledge_search
+    from knowledge.selectors import document_url, knowledge_index, knowledge_search
 
     hits = knowledge_search(query=query, limit=max(1, min(int(limit), 8)))
     wanted = set(tokenize(query))
@@ -162,8 +162,9 @@ def search_knowledge(*, query: str, limit: int = 3, context: ToolContext | None 
             intro = _intro_passage(knowledge_index(), hit["document_id"])
             if intro:
                 hit["heading"], hit["text"], hit["passage"] = intro[1], intro[2], 0
+        hit["url"] = document_url(document_id=hit["document_id"], passage=hit["passage"] or None)
         results.append({k: hit[k] for k in ("title", "heading", "text", "score", "key", "version_id", "passage",
-                                             "title_match")})
+                                             "title_match", "document_id", "url")})
     results.sort(key=lambda r: not r["title_match"])
     return {"query": query, "results": results, "source": KNOWLEDGE_SOURCE, "as_of": _now()}
 

@@ -4,14 +4,14 @@ from datetime import date
 
 import pytest
 
-from conversations.assistant.entities import (
+from conversations.assistant.engine.entities import (
     amounts_parse,
     mention_candidates,
     percents_parse,
     resolve_mentions,
 )
-from conversations.assistant.intents import classify, term_of
-from conversations.assistant.periods import Period, period_parse
+from conversations.assistant.engine.intents import classify, term_of
+from conversations.assistant.engine.periods import Period, period_parse
 
 NAMES = {"apple": "AAPL", "microsoft": "MSFT", "nvidia": "NVDA", "tesla": "TSLA", "coca-cola": "KO",
          "home depot": "HD", "bank of america": "BAC", "google": "GOOGL", "exxon mobil": "XOM", "at&t": "T"}

@@ -2,8 +2,8 @@
 
 from django.conf import settings
 
-from .base import Provider, ProviderError, Turn
-from .local import LocalProvider
+from ..provider import Provider, ProviderError, Turn
+from ..engine import LocalProvider
 
 PROVIDERS = ("local", "openai")
 

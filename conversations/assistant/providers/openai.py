@@ -15,7 +15,7 @@ from monitoring import metrics
 
 from ..cards import cards_from_result, sources_from_result, sources_merge
 from ..tools import ToolResult, tool_schemas
-from .base import Provider, ProviderError, Turn
+from ..provider import Provider, ProviderError, Turn
 
 SYSTEM_PROMPT = (
     "You are StockTool's financial assistant. Use the tools for every price, change, comparison, company fact, "

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..tools import ToolContext, ToolResult, tool_run
+from .tools import ToolContext, ToolResult, tool_run
 
 
 class ProviderError(Exception):

@@ -3,9 +3,9 @@ passage, always citing the document."""
 
 import re
 
-from ... import formatting as fmt
-from ...tools import KNOWLEDGE_SOURCE
-from .common import MIN_KNOWLEDGE_SCORE, State, answer_unknown, answer_unknown_symbol
+from .. import formatting as fmt
+from ..tools import KNOWLEDGE_SOURCE
+from .replies import MIN_KNOWLEDGE_SCORE, State, answer_unknown, answer_unknown_symbol
 
 
 def knowledge_hit(state: State, query: str):

@@ -4,7 +4,7 @@ Writers ``yield from state.tool(...)`` so the caller sees each tool start and fi
 in an answer comes from a tool result, and every answer names where it came from and when.
 """
 
-from .common import (
+from .replies import (
                      Answer,
                      State,
                      answer_failure,

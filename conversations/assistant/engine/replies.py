@@ -3,11 +3,11 @@ for greetings, help and questions the assistant cannot answer."""
 
 from dataclasses import dataclass, field
 
-from ... import formatting as fmt
-from ...cards import sources_from_result, sources_merge
-from ...intents import Intent
-from ...tools import ToolResult
-from ..base import Provider, Turn
+from .. import formatting as fmt
+from ..cards import sources_from_result, sources_merge
+from .intents import Intent
+from ..tools import ToolResult
+from ..provider import Provider, Turn
 
 NOT_AN_LLM = ("I'm StockTool's built-in assistant: I work by rules over market data and the knowledge base, "
               "not a large language model, so I understand a set of everyday questions rather than anything at all.")

@@ -3,10 +3,10 @@ what an investment would be worth, portfolio analyses, tickers, and the answer t
 
 import re
 
-from ... import formatting as fmt
-from ...cards import history_card, quote_card, series_of
-from ...periods import period_named
-from .common import (
+from .. import formatting as fmt
+from ..cards import history_card, quote_card, series_of
+from .periods import period_named
+from .replies import (
     EXAMPLES,
     MAX_SYMBOLS_PER_ANSWER,
     NOT_AN_LLM,

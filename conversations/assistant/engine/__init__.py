@@ -1,8 +1,15 @@
-"""The local provider: offline, no key. Rules, not a language model.
+"""The offline engine (``LLM_PROVIDER=local``): rules over market data and the knowledge base, not a language model.
 
-It extracts the intent and entities of the message (``intents``), calls the tools the intent needs, and writes
-a grounded answer from their results (``local_answers``), citing its sources. The answer streams out in small
-pieces, like a model's, so the pages behave the same with either provider.
+A turn goes through, in order:
+
+    entities.py   what the question names: tickers ($AAPL, AAPL), company names, amounts, weights
+    periods.py    the period it asks about ("since March", "over 5 years")
+    intents.py    what it asks for (quote, change, compare, define...), follow-ups from the last turn
+    writers.py    the writer of each intent; market.py (market data) and knowledge.py (the knowledge base)
+    replies.py    what writers share: the turn's State, the Answer, greetings, help, "I don't know"
+
+Every figure and every sentence of an answer comes from a tool result, and the answer cites it. The answer
+streams out in small pieces, like a model's, so the pages behave the same with any provider.
 """
 
 import logging
@@ -11,11 +18,11 @@ import time
 
 from monitoring import metrics
 
-from .. import intents
-from ..entities import resolve_mentions
+from . import intents
+from .entities import resolve_mentions
 from ..tools import name_resolve, symbol_resolve
-from . import answers
-from .base import Provider, Turn
+from . import writers as answers
+from ..provider import Provider, Turn
 
 logger = logging.getLogger(__name__)
 MODEL = "local-rules"
