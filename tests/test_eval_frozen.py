@@ -1,5 +1,5 @@
-"""The assistant evaluation sets (benchmarks/assistant_eval/): the held-out set is frozen by checksum, and both
-sets follow their schema. No database, no AWS.
+"""The assistant evaluation sets (benchmarks/assistant_eval/): the held-out set is frozen by checksum, and
+both sets follow their schema. No database, no AWS.
 
 The held-out set was written before, and blind to, the engine it judges. If this test fails because a held-out
 file changed, undo the change: lessons from held-out failures go into dev/ (see the set's README).
@@ -43,14 +43,14 @@ def test_every_heldout_file_is_listed_in_the_checksums_and_nothing_else():
     present = {p.relative_to(HELDOUT).as_posix() for p in HELDOUT.rglob("*")
                if p.is_file() and p.name != "SHA256SUMS"}
     assert present - listed == set(), f"held-out files added (the set is frozen): {sorted(present - listed)}"
-    assert listed - present == set(), f"held-out files removed (the set is frozen): {sorted(listed - present)}"
+    assert listed - present == set(), f"held-out files removed (the set is frozen): {sorted(listed-present)}"
 
 
 def test_no_heldout_file_changed():
     changed = [name for name, digest in _sums().items()
                if hashlib.sha256((HELDOUT / name).read_bytes()).hexdigest() != digest]
-    assert not changed, (f"held-out files changed: {changed}. The held-out set is frozen; revert the change and "
-                         "put the lesson into benchmarks/assistant_eval/dev/ instead.")
+    assert not changed, (f"held-out files changed: {changed}. The held-out set is frozen; revert the change "
+                         "and put the lesson into benchmarks/assistant_eval/dev/ instead.")
 
 
 @pytest.mark.parametrize("name", sorted(SETS))
@@ -81,7 +81,7 @@ def test_questions_follow_the_schema(name):
         assert set(item) == QUESTION_KEYS, f"{item.get('id')}: keys {sorted(item)}"
         assert isinstance(item["id"], str) and item["id"] not in seen, f"duplicate or bad id {item['id']!r}"
         assert isinstance(item["question"], str) and item["question"].strip()
-        assert item["document"] in documents, f"{item['id']}: no document {item['document']!r} in {folder.name}/"
+        assert item["document"] in documents, f"{item['id']}: no {item['document']!r} in {folder.name}/"
         expect = item["expect_any"]
         assert isinstance(expect, list) and expect and all(isinstance(e, str) and e.strip() for e in expect)
         if item["follow_up_of"] is not None:
@@ -107,7 +107,7 @@ def test_ordinary_words_follow_the_schema(name):
         assert isinstance(words, list) and words
         tokens = set(re.findall(r"[a-z]+", item["question"].lower()))
         for word in words:
-            assert isinstance(word, str) and word.lower() in tokens, f"{item['id']}: {word!r} not in the question"
+            assert isinstance(word, str) and word.lower() in tokens, f"{item['id']}: {word!r} not asked"
 
 
 def test_the_two_sets_do_not_share_documents_or_questions():
