@@ -1,11 +1,13 @@
 from django import template
 
 register = template.Library()
+MINUS = "\u2212"  # as the chat writes figures (conversations.assistant.formatting)
 
 
 @register.filter
 def percent(value, digits: int = 1) -> str:
-    """0.1234 -> "12.3 %"; empty for None."""
+    """0.1234 -> "12.3%", -0.25 -> "−25.0%" (never "−0.0%"); empty for None."""
     if value is None or value == "":
         return ""
-    return f"{float(value) * 100:.{int(digits)}f} %"
+    text = f"{abs(float(value)) * 100:,.{int(digits)}f}%"
+    return (MINUS if float(value) < 0 and any(c in "123456789" for c in text) else "") + text

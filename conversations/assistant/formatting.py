@@ -1,51 +1,112 @@
 """Numbers, dates and source lines as the answers write them (Markdown)."""
 
+import math
 import re
 
 CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+MINUS = "\u2212"  # the minus sign, not a hyphen: every negative figure on the page uses it
+UNITS = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
+
+
+def _number(value) -> float | None:
+    """``value`` as a float; None when it is missing or not a finite number (shown as "n/a")."""
+    if value is None or value == "":
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _sign(number: float, digits: str, *, plus: bool = False) -> str:
+    # Decided on the digits shown, so a figure that rounds to zero has no sign ("0.00%", never "-0.00%").
+    if not any(c in "123456789" for c in digits):
+        return ""
+    return MINUS if number < 0 else "+" if plus else ""
+
+
+def _amount(number: float) -> str:
+    """|number| with thousands separators and cents; under one unit (a penny stock) up to four decimals."""
+    digits = f"{abs(number):,.2f}"
+    fine = f"{abs(number):.4f}".rstrip("0")
+    return fine if abs(number) < 1 and len(fine.split(".")[1]) > 2 else digits
+
+
+def _money(value, currency: str | None, *, plus: bool) -> str:
+    number = _number(value)
+    if number is None:
+        return "n/a"
+    digits = _amount(number)
+    symbol = CURRENCY_SIGNS.get(currency or "USD")
+    body = f"{symbol}{digits}" if symbol else f"{digits} {currency}"
+    return _sign(number, digits, plus=plus) + body
 
 
 def money(value, currency: str | None = "USD") -> str:
-    if value is None:
-        return "n/a"
-    sign = CURRENCY_SIGNS.get(currency or "USD")
-    text = f"{abs(value):,.2f}" if abs(value) >= 1 else f"{abs(value):,.4f}"
-    minus = "−" if value < 0 else ""
-    return f"{minus}{sign}{text}" if sign else f"{minus}{text} {currency}"
-
-
-def big_money(value, currency: str | None = "USD") -> str:
-    if value is None:
-        return "n/a"
-    for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
-        if abs(value) >= size:
-            return f"{money(value / size, currency)} {word}"
-    return money(value, currency)
-
-
-def big_number(value) -> str:
-    if value is None:
-        return "n/a"
-    for size, word in ((1e9, "billion"), (1e6, "million"), (1e3, "thousand")):
-        if abs(value) >= size:
-            return f"{value / size:,.2f} {word}"
-    return f"{value:,.0f}"
-
-
-def signed_percent(value) -> str:
-    if value is None:
-        return "n/a"
-    return f"{'+' if value > 0 else '−' if value < 0 else ''}{abs(value):.2f}%"
-
-
-def percent(value) -> str:
-    return "n/a" if value is None else f"{value:.2f}%".replace("-", "−")
+    """"$1,234.56", "−$0.10", "12.50 CHF"; "n/a" for None."""
+    return _money(value, currency, plus=False)
 
 
 def signed_money(value, currency: str | None = "USD") -> str:
-    if value is None:
+    """"+$1.50", "−$1.50", "$0.00"."""
+    return _money(value, currency, plus=True)
+
+
+def _scaled(number: float) -> tuple[float, str]:
+    """``number`` in the largest unit it reaches ("1.20", "billion"); a unit up if it would read 1,000.00."""
+    for i, (size, word) in enumerate(UNITS):
+        if abs(number) >= size:
+            if i and round(abs(number) / size, 2) >= 1000:
+                size, word = UNITS[i - 1]
+            return number / size, word
+    return number, ""
+
+
+def big_money(value, currency: str | None = "USD") -> str:
+    """"$1.20 billion", "$3.45 trillion"; under a million as money()."""
+    number = _number(value)
+    if number is None:
         return "n/a"
-    return ("+" if value > 0 else "") + money(value, currency)
+    scaled, word = _scaled(number)
+    return f"{money(scaled, currency)} {word}" if word else money(number, currency)
+
+
+def big_number(value) -> str:
+    """"15.00 billion", "2.50 million", "12,345"."""
+    number = _number(value)
+    if number is None:
+        return "n/a"
+    scaled, word = _scaled(number)
+    digits = f"{abs(scaled):,.2f}" if word else f"{abs(number):,.0f}"
+    return _sign(number, digits) + digits + (f" {word}" if word else "")
+
+
+def number(value) -> str:
+    """"1,234.56", "−0.50": a figure without a unit."""
+    n = _number(value)
+    if n is None:
+        return "n/a"
+    digits = f"{abs(n):,.2f}"
+    return _sign(n, digits) + digits
+
+
+def _percent(value, *, plus: bool) -> str:
+    number = _number(value)
+    if number is None:
+        return "n/a"
+    digits = f"{abs(number):,.2f}"
+    return f"{_sign(number, digits, plus=plus)}{digits}%"
+
+
+def percent(value) -> str:
+    """"12.34%", "−1.50%", "0.00%"."""
+    return _percent(value, plus=False)
+
+
+def signed_percent(value) -> str:
+    """"+4.23%", "−1.50%", "0.00%"."""
+    return _percent(value, plus=True)
 
 
 def as_of(value: str | None) -> str:

@@ -17,11 +17,14 @@ def chart(card: dict) -> dict | None:
     return chart_geometry(card)
 
 
-@register.filter
-def signed(value) -> str:
-    if value is None:
-        return "n/a"
-    return f"{'+' if value > 0 else '−' if value < 0 else ''}{abs(float(value)):.2f}"
+# The figures as the answers write them (conversations.assistant.formatting): a signed filter brings its own
+# sign and unit, so a template never adds a "+" or a "%" of its own.
+register.filter("money", formatting.money)
+register.filter("signed_money", formatting.signed_money)
+register.filter("big_money", formatting.big_money)
+register.filter("number", formatting.number)
+register.filter("percent", formatting.percent)
+register.filter("signed_percent", formatting.signed_percent)
 
 
 @register.filter
