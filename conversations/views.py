@@ -8,7 +8,6 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -35,8 +34,15 @@ def _sidebar(request) -> list[dict] | None:
     return conversations
 
 
+def _not_found(request):
+    """The friendly 404 page, rendered here rather than raised: Http404 would show Django's debug page when
+    DEBUG is on, and the site's 404.html has no sidebar."""
+    return render(request, "conversations/not_found.html",
+                  _context(request, ttl_hours=settings.CHAT_CONVERSATION_TTL_HOURS), status=404)
+
+
 def _send(request, conversation_id: str | None):
-    """Run the posted turn: (redirect, None) when it worked, else (None, (error, status))."""
+    """Run the posted turn: (response, None) when it is answered, else (None, (error, status))."""
     message = request.POST.get("message", "")
     retry_after = chat_rate_take(user=request.user)
     if retry_after is not None:
@@ -46,7 +52,7 @@ def _send(request, conversation_id: str | None):
     except services.ChatInputError as exc:
         return None, (str(exc), 400)
     except services.ConversationNotFound:
-        raise Http404("No such conversation.") from None
+        return _not_found(request), None
     if result["type"] == "error":
         return None, (result["error"], 503 if result.get("code") == "storage" else 502)
     url = reverse("conversation", args=[result["conversation_id"]])
@@ -83,7 +89,7 @@ def conversation_view(request, conversation_id: str):
     found = selectors.conversation_messages_for_user(user=request.user, conversation_id=conversation_id,
                                                      limit=PAGE_MESSAGES)
     if found is None:
-        raise Http404("No such conversation.")
+        return _not_found(request)
     header, messages = found
     return render(request, "conversations/conversation.html", _context(
         request, header=header, conversation_id=conversation_id, messages=[message_view(m) for m in messages],
@@ -96,5 +102,5 @@ def conversation_delete_view(request, conversation_id: str):
     try:
         services.conversation_delete(user=request.user, conversation_id=conversation_id)
     except services.ConversationNotFound:
-        raise Http404("No such conversation.") from None
+        return _not_found(request)
     return redirect("home")

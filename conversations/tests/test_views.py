@@ -123,3 +123,20 @@ def test_the_form_posts_need_csrf(aws, user):
     page = strict.get("/")
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
     assert strict.post("/", {"message": "hello", "csrfmiddlewaretoken": token}).status_code == 302
+
+
+FRIENDLY_404 = "This conversation does not exist or has expired (conversations are kept 24 hours)."
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_an_unknown_or_deleted_conversation_is_a_friendly_404_page(logged_in, settings, debug):
+    settings.DEBUG = debug
+    deleted = logged_in.post("/", {"message": "hello"})["Location"].split("#")[0]
+    logged_in.post(deleted + "delete/")
+    for response in (logged_in.get(deleted), logged_in.get("/chat/" + "0" * 32 + "/"),
+                     logged_in.get("/chat/nope/"), logged_in.post(deleted, {"message": "hi again"}),
+                     logged_in.post(deleted + "delete/")):
+        html = response.content.decode()
+        assert response.status_code == 404 and FRIENDLY_404 in html
+        assert 'href="/">Start a new chat</a>' in html and "Your conversations" in html
+        assert "Page not found (404)" not in html and "Django" not in html
