@@ -128,7 +128,7 @@ def needs(service: str, operation: str, params: dict) -> list[tuple[str, str, di
     if (service, operation) in NEEDS_NOTHING:
         return []
     handler = {"s3": _s3, "dynamodb": _dynamodb, "sqs": _sqs, "sns": _sns, "cloudwatch": _cloudwatch,
-               "lambda": _lambda, "events": _events, "iam": _iam}.get(service)
+               "lambda": _lambda, "events": _events, "iam": _iam, "bedrock-runtime": _bedrock}.get(service)
     if handler is None:
         raise AssertionError(f"no IAM mapping for {service}:{operation}: add one to this test")
     return handler(operation, params)
@@ -202,6 +202,14 @@ def _events(op: str, p: dict) -> list:
 
 def _iam(op: str, p: dict) -> list:
     return [(f"iam:{op}", _arn("iam", f"role/{p['RoleName']}", region=False), {})]
+
+
+BEDROCK_ACTIONS = {"Converse": "InvokeModel", "ConverseStream": "InvokeModelWithResponseStream"}
+
+
+def _bedrock(op: str, p: dict) -> list:
+    model = f"arn:{partition()}:bedrock:{settings.BEDROCK_REGION}::foundation-model/{p['modelId']}"
+    return [(f"bedrock:{BEDROCK_ACTIONS[op]}", model, {})]
 
 
 def allows(policy: dict, action: str, resource: str, context: dict) -> bool:
@@ -284,6 +292,28 @@ def test_only_the_bootstrap_role_creates_or_reconfigures(aws):
     for role in ("web", "worker", "lambda"):
         assert not _actions(docs[role]) & set(ADMIN_ONLY), role
     assert set(ADMIN_ONLY) <= _actions(docs["bootstrap"])
+
+
+def test_only_a_bedrock_provider_gives_the_web_role_the_model(aws, settings):
+    assert "bedrock:" not in json.dumps(policies(functions=FUNCTION_KEYS))
+    settings.LLM_PROVIDER, settings.BEDROCK_REGION = "bedrock", "eu-west-1"
+    docs = policies(functions=FUNCTION_KEYS)
+    model = f"arn:aws:bedrock:eu-west-1::foundation-model/{settings.BEDROCK_MODEL_ID}"
+    for action in ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"):
+        assert allows(docs["web"], action, model, {})
+        assert not any(allows(docs[role], action, model, {}) for role in ("worker", "lambda", "bootstrap"))
+    assert not allows(docs["web"], "bedrock:InvokeModel", model.replace("haiku", "opus"), {})
+    assert len(json.dumps(docs["web"], separators=(",", ":"))) <= 6144
+
+
+def test_an_inference_profile_covers_the_models_it_routes_to(aws, settings):
+    settings.LLM_PROVIDER, settings.BEDROCK_MODEL_ID = "bedrock", "eu.anthropic.claude-3-7-sonnet-20250219-v1:0"
+    web, account = iam_policy.policy("web"), account_id()
+    profile = f"arn:aws:bedrock:{settings.BEDROCK_REGION}:{account}:inference-profile/{settings.BEDROCK_MODEL_ID}"
+    assert allows(web, "bedrock:InvokeModelWithResponseStream", profile, {})
+    for region in ("eu-west-1", "eu-central-1"):
+        model = f"arn:aws:bedrock:{region}::foundation-model/anthropic.claude-3-7-sonnet-20250219-v1:0"
+        assert allows(web, "bedrock:InvokeModelWithResponseStream", model, {})
 
 
 def test_the_command_prints_each_role_as_json(aws, capsys):
@@ -427,6 +457,24 @@ def test_the_web_and_worker_policies_cover_every_call_of_the_service_paths(aws, 
     assert uncovered([c for c in kombu if c[1] in KOMBU_PRODUCER], docs["web"]) == []
     needed = {a for s, o, p, _ in recorder.calls for a, _r, _c in needs(s, o, p)}
     assert not needed & set(ADMIN_ONLY)
+
+
+def test_the_web_policy_covers_the_bedrock_provider(aws, recorder, settings, db):
+    from conversations.assistant.providers.bedrock import BedrockProvider
+    from conversations.assistant.providers import Turn
+    from conversations.tests.fake_bedrock import FakeBedrock, text_events
+
+    with FakeBedrock() as fake:
+        settings.LLM_PROVIDER, settings.BEDROCK_ENDPOINT_URL = "bedrock", fake.url
+        session.reset_clients()
+        fake.script = [{"events": text_events("Hi.")}, {"events": text_events("Hi.")}]
+        for streaming in (True, False):
+            list(BedrockProvider(model=settings.BEDROCK_MODEL_ID, streaming=streaming).run(Turn("hi")))
+    calls = [c for c in recorder.calls if c[0] == "bedrock-runtime"]
+    assert {c[1] for c in calls} == {"Converse", "ConverseStream"}
+    docs = policies(functions=FUNCTION_KEYS)
+    assert uncovered(calls, docs["web"]) == []
+    assert uncovered(calls, docs["worker"]) != []
 
 
 def _fresh_names(settings, tag: str) -> None:

@@ -3,7 +3,8 @@
 ``python manage.py iam_policy --role web|worker|lambda|bootstrap|all`` prints them.
 
 - ``web``: pages, API, admin, WebSockets, health checks and the events listener: knowledge documents on S3,
-  conversations, the stock-data and Django caches, sending analyses, and reading metrics back.
+  conversations, the stock-data and Django caches, sending analyses, reading metrics back, and with
+  ``LLM_PROVIDER=bedrock`` invoking the configured Bedrock model.
 - ``worker``: Celery workers (the analysis queue, the stock-data cache, publishing notifications) and the
   operator's ``redrive_dlq``.
 - ``lambda``: the execution role of the functions ``deploy_lambdas`` ships (it attaches this policy).
@@ -73,7 +74,27 @@ def resources(account: str, functions: tuple[str, ...] = ()) -> dict[str, list[s
         "roles": [settings.LAMBDA_ROLE_ARN] if settings.LAMBDA_ROLE_ARN else
                  [f"arn:{p}:iam::{account}:role/{n.role}" for n in fn],
         "log_groups": log_groups + [f"{group}:*" for group in log_groups],
+        "models": bedrock_models(account) if settings.LLM_PROVIDER == "bedrock" else [],
     }
+
+
+# Model ids of cross-region inference profiles start with one of these ("us.anthropic.claude-..."):
+# https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-support.html
+PROFILE_PREFIXES = ("us", "eu", "apac", "us-gov", "ca", "jp", "au", "global")
+
+
+def bedrock_models(account: str) -> list[str]:
+    """ARNs that invoking BEDROCK_MODEL_ID is authorised on: the foundation model, or an inference profile and
+    the models it routes to (in any region the profile picks)."""
+    model, region = settings.BEDROCK_MODEL_ID, settings.BEDROCK_REGION
+    p = partition(region)
+    if model.startswith("arn:"):
+        return [model]
+    prefix, _, base = model.partition(".")
+    if prefix in PROFILE_PREFIXES:
+        return [f"arn:{p}:bedrock:{region}:{account}:inference-profile/{model}",
+                f"arn:{p}:bedrock:*::foundation-model/{base}"]
+    return [f"arn:{p}:bedrock:{region}::foundation-model/{model}"]
 
 
 def _allow(sid: str, service: str, actions: str, resources: list[str], condition: dict | None = None) -> dict:
@@ -110,6 +131,8 @@ def _web(r: dict) -> list[dict]:
         _allow("UnscopedSnsReads", "sns", "ListTopics", ["*"]),
         _allow("UnscopedMetricReads", "cloudwatch", "GetMetricStatistics ListMetrics ListDashboards", ["*"]),
         _metrics_put(),
+        # Converse and ConverseStream authorise as these two (no statement unless LLM_PROVIDER=bedrock).
+        _allow("ChatModel", "bedrock", "InvokeModel InvokeModelWithResponseStream", r["models"]),
     ]
 
 

@@ -21,8 +21,24 @@ _clients: dict[tuple, object] = {}
 _state = SimpleNamespace(pid=None, session=None)
 
 
+BEDROCK = "bedrock-runtime"
+
+
 @lru_cache(maxsize=8)
 def _config(purpose: str) -> Config:
+    if purpose == BEDROCK:
+        # A model takes seconds, not milliseconds, and has a region of its own. boto3 would otherwise send
+        # it to AWS_ENDPOINT_URL from the environment (the emulator, which has no Bedrock): only
+        # BEDROCK_ENDPOINT_URL, passed explicitly, may move it.
+        return Config(
+            region_name=settings.BEDROCK_REGION,
+            connect_timeout=settings.AWS_CONNECT_TIMEOUT,
+            read_timeout=settings.BEDROCK_TIMEOUT,
+            retries={"mode": "standard", "total_max_attempts": settings.BEDROCK_MAX_ATTEMPTS},
+            max_pool_connections=settings.AWS_MAX_POOL_CONNECTIONS,
+            tcp_keepalive=True,
+            ignore_configured_endpoint_urls=True,
+        )
     if purpose == "probe":
         # Health checks: one attempt and short timeouts, so a dead endpoint answers in about a second.
         return Config(
@@ -45,7 +61,12 @@ def _config(purpose: str) -> Config:
 
 
 def endpoint_url(service: str) -> str | None:
-    """Return the endpoint for ``service``: ``AWS_ENDPOINT_URL_<SERVICE>`` first, as the SDK does."""
+    """Return the endpoint for ``service``: ``AWS_ENDPOINT_URL_<SERVICE>`` first, as the SDK does.
+
+    Bedrock's is ``BEDROCK_ENDPOINT_URL`` alone (None: AWS's regional endpoint).
+    """
+    if service == BEDROCK:
+        return settings.BEDROCK_ENDPOINT_URL
     specific = os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}")
     return specific or settings.AWS_ENDPOINT_URL
 
@@ -58,7 +79,8 @@ def client(service: str, *, purpose: str = "default"):
     request (a third of the web process's time under load). Building one (from the one Session, which is not
     thread-safe) happens under a lock, once.
     """
-    key = (service, purpose, settings.AWS_ENDPOINT_URL)
+    endpoint_setting = settings.BEDROCK_ENDPOINT_URL if service == BEDROCK else settings.AWS_ENDPOINT_URL
+    key = (service, purpose, endpoint_setting)
     if _state.pid == os.getpid():
         found = _clients.get(key)
         if found is not None:
@@ -74,10 +96,16 @@ def client(service: str, *, purpose: str = "default"):
             endpoint = endpoint_url(service)
             found = _clients[key] = breaker.attach(
                 _state.session.client(service, endpoint_url=endpoint,
-                                      config=_config("s3" if service == "s3" and purpose == "default" else purpose)),
+                                      config=_config(_config_name(service, purpose))),
                 endpoint=endpoint, service=service, record_failures=purpose != "probe",
             )
         return found
+
+
+def _config_name(service: str, purpose: str) -> str:
+    if service == BEDROCK or (service == "s3" and purpose == "default"):
+        return service
+    return purpose
 
 
 def _session() -> boto3.session.Session:

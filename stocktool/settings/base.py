@@ -319,8 +319,9 @@ SNS_WEBHOOK_ENABLED = env_bool("SNS_WEBHOOK_ENABLED", False)
 SNS_WEBHOOK_URL = env_url("SNS_WEBHOOK_URL")  # e.g. https://stocktool.example.com/sns/webhook; bootstrap subscribes it
 
 # --- Assistant --------------------------------------------------------------------------------------------
-# local (the default): offline rules over the tools, no key. openai: any OpenAI-compatible endpoint.
-LLM_PROVIDER = env_str("LLM_PROVIDER", "local", choices=("local", "openai"))
+# local (the default): offline rules over the tools, no key. openai: any OpenAI-compatible endpoint (OpenAI,
+# Ollama, vLLM). bedrock: Amazon Bedrock's Converse API, with the app's AWS credentials.
+LLM_PROVIDER = env_str("LLM_PROVIDER", "local", choices=("local", "openai", "bedrock"))
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 if LLM_PROVIDER == "openai" and not OPENAI_API_KEY:
     raise ImproperlyConfigured("OPENAI_API_KEY must be set when LLM_PROVIDER=openai")
@@ -330,6 +331,16 @@ OPENAI_TIMEOUT = env_float("OPENAI_TIMEOUT", 30.0)  # seconds to connect, and be
 OPENAI_MAX_RETRIES = env_int("OPENAI_MAX_RETRIES", 2, maximum=10)  # before the first token only
 OPENAI_CONTEXT_TOKENS = env_int("OPENAI_CONTEXT_TOKENS", 16_000, minimum=1000)  # history is trimmed to fit
 OPENAI_MAX_TOKENS = env_int("OPENAI_MAX_TOKENS", 800, minimum=16)  # per answer
+# No emulator serves bedrock-runtime, so its endpoint is its own setting: unset is AWS's regional endpoint, never
+# AWS_ENDPOINT_URL. The web role needs bedrock:InvokeModel(WithResponseStream) on the model (iam_policy).
+BEDROCK_MODEL_ID = env_str("BEDROCK_MODEL_ID", "anthropic.claude-3-5-haiku-20241022-v1:0")  # or a profile id
+BEDROCK_REGION = env_str("BEDROCK_REGION", AWS_DEFAULT_REGION)
+BEDROCK_ENDPOINT_URL = env_url("BEDROCK_ENDPOINT_URL")
+BEDROCK_STREAMING = env_bool("BEDROCK_STREAMING", True)  # false: Converse (models without streamed tool use)
+BEDROCK_TIMEOUT = env_float("BEDROCK_TIMEOUT", 60.0)  # seconds waiting for data (a whole answer with Converse)
+BEDROCK_MAX_ATTEMPTS = env_int("BEDROCK_MAX_ATTEMPTS", 3, minimum=1, maximum=10)  # before the answer starts
+BEDROCK_CONTEXT_TOKENS = env_int("BEDROCK_CONTEXT_TOKENS", 16_000, minimum=1000)
+BEDROCK_MAX_TOKENS = env_int("BEDROCK_MAX_TOKENS", 800, minimum=16)  # per answer
 CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 4000, minimum=100, maximum=100_000)
 CHAT_CONVERSATION_TTL_HOURS = env_int("CHAT_CONVERSATION_TTL_HOURS", 24, minimum=1)  # the seed: 24 h after the last message
 
@@ -392,6 +403,7 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "botocore": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},  # the openai SDK's HTTP client: a line per request at INFO
     },
 }
 

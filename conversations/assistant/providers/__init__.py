@@ -5,7 +5,7 @@ from django.conf import settings
 from ..provider import Provider, ProviderError, Turn
 from ..engine import LocalProvider
 
-PROVIDERS = ("local", "openai")
+PROVIDERS = ("local", "openai", "bedrock")
 
 
 def provider_get(name: str | None = None) -> Provider:
@@ -20,6 +20,13 @@ def provider_get(name: str | None = None) -> Provider:
             api_key=settings.OPENAI_API_KEY, base_url=settings.OPENAI_BASE_URL, model=settings.OPENAI_MODEL,
             timeout=settings.OPENAI_TIMEOUT, max_retries=settings.OPENAI_MAX_RETRIES,
             context_tokens=settings.OPENAI_CONTEXT_TOKENS, max_tokens=settings.OPENAI_MAX_TOKENS,
+        )
+    if name == "bedrock":
+        from .bedrock import BedrockProvider
+
+        return BedrockProvider(
+            model=settings.BEDROCK_MODEL_ID, streaming=settings.BEDROCK_STREAMING,
+            context_tokens=settings.BEDROCK_CONTEXT_TOKENS, max_tokens=settings.BEDROCK_MAX_TOKENS,
         )
     raise ProviderError(f"unknown LLM_PROVIDER {name!r} (use one of {', '.join(PROVIDERS)})")
 
