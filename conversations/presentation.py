@@ -5,11 +5,13 @@ from django.template.loader import render_to_string
 
 def message_view(message: dict) -> dict:
     metadata = message.get("metadata") or {}
+    sources = message.get("sources") or []
     return {
         "id": message.get("id"), "role": message.get("role"), "content": message.get("content") or "",
         "created_at": message.get("created_at"), "tool_calls": message.get("tool_calls") or [],
-        "sources": message.get("sources") or [], "cards": metadata.get("cards") or [],
-        "model": metadata.get("model"),
+        "sources": sources, "cards": metadata.get("cards") or [], "model": metadata.get("model"),
+        # Citations are the point of a knowledge answer: its sources show without a click.
+        "cites_knowledge": any(isinstance(s, dict) and s.get("kind") == "knowledge" for s in sources),
     }
 
 

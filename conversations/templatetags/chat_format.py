@@ -1,3 +1,5 @@
+import re
+
 from django import template
 from django.utils.safestring import mark_safe
 
@@ -5,6 +7,9 @@ from ..assistant import formatting
 from ..rendering import chart_geometry, markdown_html
 
 register = template.Library()
+# What a browser could read as another host: "//host", a backslash (it reads "/\host" as "//host"), and the
+# tabs, newlines and spaces it drops from a URL ("/<tab>/host" is "//host").
+NOT_LOCAL = re.compile(r"^//|[\x00-\x20\x7f\\]")
 
 
 @register.filter
@@ -36,3 +41,11 @@ def as_of(value) -> str:
 @register.filter
 def data_source(card: dict) -> str:
     return "demo data, not real prices" if card.get("demo") else (card.get("source") or "unknown source")
+
+
+@register.filter
+def local_url(url) -> str:
+    """``url`` if it is a path on this site ("/knowledge/3/#passage-2"), else "" (then it is not a link)."""
+    if isinstance(url, str) and url.startswith("/") and not NOT_LOCAL.search(url):
+        return url
+    return ""

@@ -140,3 +140,10 @@ def test_an_unknown_or_deleted_conversation_is_a_friendly_404_page(logged_in, se
         assert response.status_code == 404 and FRIENDLY_404 in html
         assert 'href="/">Start a new chat</a>' in html and "Your conversations" in html
         assert "Page not found (404)" not in html and "Django" not in html
+
+
+def test_a_knowledge_answer_links_its_citations_and_shows_them(logged_in):
+    url = logged_in.post("/", {"message": "What is a Sharpe ratio?"})["Location"].split("#")[0]
+    html = logged_in.get(url).content.decode()
+    assert '<details class="sources" open>' in html
+    assert re.search(r'Knowledge base: <a href="/knowledge/[^"]+"><cite>Sharpe ratio</cite></a>', html)
