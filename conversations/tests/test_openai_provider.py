@@ -176,3 +176,9 @@ def test_a_failing_model_stores_nothing(fake, aws, user, settings):
     result = services.chat_send(user=user, message="hello")
     assert result["type"] == "error" and "500" in result["error"]
     assert selectors.conversation_get_for_user(user=user, conversation_id=result["conversation_id"]) is None
+
+
+def test_a_missing_key_is_a_provider_error(fake):
+    with pytest.raises(ProviderError, match="Missing credentials"):
+        run(provider(fake, api_key=""))
+    assert fake.requests == []

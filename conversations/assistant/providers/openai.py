@@ -37,7 +37,7 @@ class OpenAIProvider(ModelProvider):
                  context_tokens: int = 16_000, max_tokens: int = 800):
         super().__init__(model=model, context_tokens=context_tokens, max_tokens=max_tokens)
         self.timeout = timeout
-        self.client = _client(api_key, base_url.rstrip("/"), float(timeout), max_retries)
+        self.options = (api_key, base_url.rstrip("/"), float(timeout), max_retries)
 
     def conversation_start(self, turn: Turn) -> list[dict]:
         history = history_trim(turn.history, self.history_budget(turn))
@@ -56,8 +56,8 @@ class OpenAIProvider(ModelProvider):
                   "stream_options": {"include_usage": True}}
         if not last:
             params["tools"] = tool_schemas()
-        try:
-            raw = self.client.chat.completions.with_raw_response.create(**params)
+        try:  # the client is built here: without a key the SDK refuses to build one
+            raw = _client(*self.options).chat.completions.with_raw_response.create(**params)
         except openai.OpenAIError as exc:
             raise self._error(exc, streaming=False) from exc
         if "text/event-stream" not in raw.headers.get("content-type", ""):
