@@ -30,7 +30,8 @@ ABBREVIATIONS = {
     "cagr": "compound annual growth rate", "stdev": "standard deviation", "std": "standard deviation",
     "vol": "volatility", "spx": "s&p 500", "spy": "s&p 500 etf", "capm": "capital asset pricing model",
     "fcf": "free cash flow", "dcf": "discounted cash flow", "yoy": "year over year", "ttm": "trailing twelve months",
-    "bps": "basis points", "nav": "net asset value", "gtc": "good til cancelled", "atr": "average true range",
+    "bps": "basis points", "capex": "capital expenditure", "opex": "operating expenditure",
+    "agm": "annual general meeting", "esg": "environmental social governance", "apr": "annual percentage rate", "nav": "net asset value", "gtc": "good til cancelled", "atr": "average true range",
 }
 
 # Everyday words for the same idea; added to a question with a lower weight, never to the index.
@@ -42,8 +43,10 @@ SYNONYMS = [
     {"expensive", "overvalued", "pricey"},
     {"fluctuation", "fluctuate", "swing", "volatility", "volatile", "jumpy", "choppy", "erratic", "turbulent"},
     {"profit", "earnings", "income"},
-    {"buy", "purchase", "acquire"},
-    {"sell", "sale", "dispose"},
+    {"buy", "bought", "purchase", "acquire", "takeover"},
+    {"sell", "sold", "sale", "dispose"},
+    {"pay", "paid", "payment", "payable"},
+    {"quit", "leave", "resign", "depart"},
     {"worst", "extreme", "tail"},
     {"spread", "diversify", "diversification"},
     {"yearly", "annual", "annualised", "annualized", "annually"},
@@ -135,7 +138,9 @@ class BM25Index:
         self.lengths = [sum(e.terms.values()) for e in entries]
         self.avg = (sum(self.lengths) / len(entries)) if entries else 1.0
         doc_terms: dict[object, Counter] = defaultdict(Counter)
+        self.by_doc: dict[object, list[Entry]] = defaultdict(list)
         for i, entry in enumerate(entries):
+            self.by_doc[entry.doc].append(entry)
             for term, tf in entry.terms.items():
                 self.postings[term].append((i, tf))
             doc_terms[entry.doc].update(entry.terms)
@@ -150,7 +155,7 @@ class BM25Index:
         return len(self.entries)
 
     @staticmethod
-    def _idf(n: int, df: int) -> float:
+    def idf(n: int, df: int) -> float:
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def _doc_scores(self, terms: dict[str, float]) -> dict[object, float]:
@@ -159,7 +164,7 @@ class BM25Index:
             postings = self.doc_postings.get(term)
             if not postings:
                 continue
-            idf = self._idf(n, len(postings)) * weight
+            idf = self.idf(n, len(postings)) * weight
             for doc, tf in postings:
                 norm = K1 * (1 - B + B * self.doc_lengths[doc] / self.doc_avg)
                 scores[doc] += idf * tf * (K1 + 1) / (tf + norm)
@@ -173,7 +178,7 @@ class BM25Index:
             postings = self.postings.get(term)
             if not postings:
                 continue
-            idf = self._idf(n, len(postings)) * weight
+            idf = self.idf(n, len(postings)) * weight
             for i, tf in postings:
                 norm = K1 * (1 - B + B * self.lengths[i] / self.avg)
                 scores[i] += idf * tf * (K1 + 1) / (tf + norm)

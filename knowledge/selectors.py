@@ -97,3 +97,25 @@ def document_with_passages_get(*, document_id: int) -> tuple[KnowledgeDocument, 
     if document is None:
         return None
     return document, list(document.passages.order_by("ordinal").only("ordinal", "heading", "text"))
+
+
+def knowledge_passages(*, document_id: int) -> list[dict]:
+    """Every passage of an indexed document, in order (heading, text, ordinal), from the in-memory index."""
+    index = knowledge_index()
+    doc = index.documents.get(document_id)
+    if doc is None:
+        return []
+    rows = sorted((entry.ref for entry in index.by_doc.get(document_id, ())), key=lambda ref: ref[0])
+    return [{"document_id": document_id, "title": doc["title"], "key": doc["key"], "version_id": doc["version_id"],
+             "passage": ordinal, "heading": heading, "text": text,
+             "url": document_url(document_id=document_id, passage=ordinal or None)}
+            for ordinal, heading, text in rows]
+
+
+def knowledge_term_weights(*, terms) -> dict[str, float]:
+    """How telling each (stemmed) term is: its inverse document frequency over passages (0 for a term the
+    knowledge base does not hold), and under the key None the weight of a term found in one passage only."""
+    index = knowledge_index()
+    n = max(len(index), 1)
+    weights = {term: index.idf(n, len(index.postings[term])) if index.postings.get(term) else 0.0 for term in terms}
+    return weights | {None: index.idf(n, 1)}

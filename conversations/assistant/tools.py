@@ -149,7 +149,7 @@ def search_symbols(*, query: str, context: ToolContext | None = None) -> dict:
 
 def search_knowledge(*, query: str, limit: int = 3, context: ToolContext | None = None) -> dict:
     from knowledge.ranking import tokenize
-    from knowledge.selectors import document_url, knowledge_index, knowledge_search
+    from knowledge.selectors import document_url, knowledge_search
 
     hits = knowledge_search(query=query, limit=max(1, min(int(limit), 8)))
     wanted = set(tokenize(query))
@@ -159,7 +159,7 @@ def search_knowledge(*, query: str, limit: int = 3, context: ToolContext | None 
         # The document named by the question ("what is a Sharpe ratio") answers with its opening passage.
         hit["title_match"] = bool(wanted and title_terms and (title_terms <= wanted or wanted <= title_terms))
         if hit["title_match"]:
-            intro = _intro_passage(knowledge_index(), hit["document_id"])
+            intro = _intro_passage(hit["document_id"])
             if intro:
                 hit["heading"], hit["text"], hit["passage"] = intro[1], intro[2], 0
         hit["url"] = document_url(document_id=hit["document_id"], passage=hit["passage"] or None)
@@ -172,16 +172,18 @@ def search_knowledge(*, query: str, limit: int = 3, context: ToolContext | None 
 INTRO_WORDS = 90
 
 
-def _intro_passage(index, document_id):
+def _intro_passage(document_id):
     """The document's opening passage, with the next one when the opening is short (the formula, usually)."""
-    passages = {entry.ref[0]: entry.ref for entry in index.entries if entry.doc == document_id and entry.ref[0] < 2}
-    if 0 not in passages:
+    from knowledge.selectors import knowledge_passages
+
+    passages = knowledge_passages(document_id=document_id)[:2]
+    if not passages or passages[0]["passage"] != 0:
         return None
-    ordinal, heading, text = passages[0]
-    if len(text.split()) < INTRO_WORDS and 1 in passages:
-        _, next_heading, next_text = passages[1]
+    heading, text = passages[0]["heading"], passages[0]["text"]
+    if len(text.split()) < INTRO_WORDS and len(passages) > 1:
+        next_heading, next_text = passages[1]["heading"], passages[1]["text"]
         text = f"{text}\n\n**{next_heading}**\n\n{next_text}" if next_heading != heading else f"{text}\n\n{next_text}"
-    return ordinal, heading, text
+    return 0, heading, text
 
 
 def start_portfolio_analysis(*, symbols: list[str], weights: list[float] | None = None,

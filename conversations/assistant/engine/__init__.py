@@ -21,6 +21,7 @@ from monitoring import metrics
 from . import intents
 from .entities import resolve_mentions
 from ..tools import name_resolve, symbol_resolve
+from . import routing
 from . import writers as answers
 from ..provider import Provider, Turn
 
@@ -47,9 +48,9 @@ class LocalProvider(Provider):
         text = _TAG.sub(" ", turn.message)  # markup in a question is not part of the question
         entities, unknown, names = resolve_mentions(text, symbol_resolve, name_resolve)
         intent = intents.classify(text, entities, unknown, unknown_names=names, context=turn.context)
-        writer = answers.WRITERS.get(intent.kind, answers.answer_unknown)
         state = answers.State(turn=turn, intent=intent)
         try:
+            writer = yield from routing.route(state, text, entities)
             answer = yield from writer(state)
         except Exception:  # a bug must not cost the user an answer: say so and carry on
             logger.exception("local provider failed on %r", turn.message[:200])
@@ -63,7 +64,8 @@ class LocalProvider(Provider):
             "tool_calls": [call.record() for call in state.calls], "tokens": tokens, "model": MODEL,
             "metadata": {"intent": intent.kind, "symbols": answer.symbols if answer.symbols is not None
                          else intent.symbols, "period": intent.period.code if intent.period else None,
-                         "fields": intent.fields, "provider": self.name},
+                         "fields": intent.fields, "documents": list(dict.fromkeys(state.documents)),
+                         "provider": self.name},
         }
 
 

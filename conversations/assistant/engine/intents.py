@@ -98,7 +98,8 @@ class Intent:
     amount: float | None = None
     fields: list[str] = field(default_factory=list)
     term: str = ""
-    unknown: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)  # written like tickers (AAPL, $XYZ) and naming no listing
+    names: list[str] = field(default_factory=list)  # words in a market question naming no listing ("gold", "Ford")
     from_context: bool = False
 
 
@@ -128,9 +129,9 @@ def classify(text: str, entities: list[Entity], unknown: list[str], *, unknown_n
     context = context or {}
     low = text.lower()
     words = keywords(text)
+    names = []
     if unknown_names and (words & _MARKET_WORDS or _data_fields(profile_fields(text))):
-        extra = names_to_report(list(unknown_names), bool(entities))  # "compare Tesla and Ford", "price of gold"
-        unknown = list(unknown) + [n for n in extra if n not in unknown]
+        names = names_to_report(list(unknown_names), bool(entities))  # "compare Tesla and Ford", "price of gold"
     period = period_parse(text, today=today)
     symbols = [e.symbol for e in entities]
     previous = [s for s in context.get("symbols", []) if isinstance(s, str)]
@@ -143,8 +144,8 @@ def classify(text: str, entities: list[Entity], unknown: list[str], *, unknown_n
     elif previous and follow_up:
         inherit = True
         symbols = symbols or previous
-    intent = Intent("unknown", symbols, period, unknown=unknown, from_context=symbols != [e.symbol for e in entities],
-                    fields=profile_fields(text))
+    intent = Intent("unknown", symbols, period, unknown=list(unknown), names=names,
+                    from_context=symbols != [e.symbol for e in entities], fields=profile_fields(text))
     if not symbols:
         return _classify_without_symbols(text, intent, words, unknown)
     if (inherit or intent.from_context) and not (words & _STRONG_WORDS or _data_fields(intent.fields)
@@ -190,7 +191,8 @@ def _data_fields(fields: list[str]) -> list[str]:
 def _inherit(intent: Intent, context: dict) -> Intent:
     """A follow-up without a question of its own ("and MSFT?", "what about over 5 years?") repeats the last one."""
     kind = context.get("intent") or "quote"
-    if kind in ("define", "help", "greeting", "thanks", "unknown", "unknown_symbol", "ticker"):
+    if kind in ("define", "knowledge", "no_match", "help", "greeting", "thanks", "unknown", "unknown_symbol",
+                "ticker"):
         kind = "quote"
     if len(intent.symbols) > 1 and kind not in ("portfolio", "compare"):
         kind = "compare"

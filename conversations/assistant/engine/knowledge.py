@@ -3,9 +3,15 @@ passage, always citing the document."""
 
 import re
 
+from knowledge.ranking import tokenize
+
 from .. import formatting as fmt
 from ..tools import KNOWLEDGE_SOURCE
+from . import grounding
 from .replies import MIN_KNOWLEDGE_SCORE, State, answer_unknown, answer_unknown_symbol
+
+
+CANDIDATES = 5  # documents weighed for each question
 
 
 def knowledge_hit(state: State, query: str):
@@ -21,8 +27,6 @@ def knowledge_hit(state: State, query: str):
 
 def _covers(hit: dict, query: str, share: float = 0.5) -> bool:
     """Whether the passage contains at least ``share`` of the question's terms (else it is off the subject)."""
-    from knowledge.ranking import tokenize
-
     wanted = set(tokenize(query))
     found = set(tokenize(" ".join((hit["title"], hit["heading"], hit["text"]))))
     return bool(wanted) and len(wanted & found) / len(wanted) >= share
@@ -43,8 +47,6 @@ def _similar(a: set, b: set) -> float:
 
 def _glossary_entry(term: str, hits: list[dict]) -> tuple[dict, str, str] | None:
     """The bullet "• Term (alias): definition" whose term best matches the question's term."""
-    from knowledge.ranking import tokenize
-
     wanted, best, best_score = set(tokenize(term)), None, 0.49
     for hit in hits:
         for match in _BULLET.finditer(hit["text"]):
@@ -58,8 +60,6 @@ def _glossary_entry(term: str, hits: list[dict]) -> tuple[dict, str, str] | None
 
 def _heading_hit(term: str, hits: list[dict]) -> dict | None:
     """A passage whose heading is the term ("Limit order" in *Order types*)."""
-    from knowledge.ranking import tokenize
-
     wanted = set(tokenize(term))
     for hit in hits:
         if hit["heading"] != hit["title"] and _similar(wanted, set(tokenize(hit["heading"]))) >= 0.99:
@@ -121,3 +121,83 @@ def _titles(state: State) -> str:
     return ", ".join(titles)
 
 
+
+
+# --- grounded answers: any question the knowledge base covers ---------------------------------------------------
+
+def evidence_gather(state: State, text: str, *, follow_up: bool = False):
+    """Search the knowledge base for the question (one tool call) and weigh what it found: an Evidence."""
+    from knowledge.selectors import knowledge_passages, knowledge_term_weights
+
+    context_documents = [d for d in state.turn.context.get("documents") or [] if isinstance(d, int)]
+    yield from ()
+    result = state.lookup("search_knowledge", query=text, limit=CANDIDATES)
+    ids = [hit["document_id"] for hit in result.data["results"]] if result.ok else []
+    if follow_up:
+        ids += [d for d in context_documents if d not in ids]
+    documents = []
+    for document_id in ids:
+        passages = knowledge_passages(document_id=document_id)
+        if passages:
+            first = passages[0]
+            documents.append(({"document_id": document_id, "title": first["title"], "key": first["key"],
+                               "version_id": first["version_id"], "url": first["url"].split("#")[0]}, passages))
+    weights = knowledge_term_weights(terms=set(tokenize(text)))
+    ceiling = weights.pop(None)
+    evidence = grounding.evidence_find(text, documents, weights, ceiling=ceiling, names=grounding.names_in(text),
+                                       context_documents=set(context_documents), follow_up=follow_up)
+    evidence.search = result
+    return evidence
+
+
+def _cite_units(state: State, document: dict, units: list) -> str:
+    """Cite the document (at the passage of its first unit) and return its Markdown link."""
+    passage = units[0].passage if units else None
+    url = document["url"] + (f"#passage-{passage}" if passage else "")
+    heading = next((u.heading for u in units if u.heading and u.heading != document["title"]), "")
+    state.cite_document({"title": document["title"], "heading": heading or document["title"], "key": document["key"],
+                         "version_id": document["version_id"], "url": url})
+    state.documents.append(document["document_id"])
+    return f"[{fmt.escape_md(document['title'])}]({url})"
+
+
+def grounded_text(state: State, evidence: grounding.Evidence) -> str:
+    """The sentences that answer, then the document they come from (cited, with a link); when no sentence
+    answers more than the subject, say so and point at the document."""
+    document = evidence.best.document
+    link = _cite_units(state, document, evidence.chosen)
+    if not evidence.specific and not evidence.follow_up:
+        opening = grounding.units_markdown(evidence.best.units[:1])
+        return (f"{link} is the knowledge base's document on this, but none of its passages clearly answers that "
+                f"question, so I'd rather not guess. It opens: “{opening}”\n\n_Source: {link} ({KNOWLEDGE_SOURCE})._")
+    return f"{grounding.units_markdown(evidence.chosen)}\n\n_Source: {link} ({KNOWLEDGE_SOURCE})._"
+
+
+def answer_knowledge(state: State):
+    yield from state.report(state.evidence.search)
+    return state.answer(grounded_text(state, state.evidence), [])
+
+
+def closest_links(evidence: grounding.Evidence | None) -> str:
+    documents = evidence.closest if evidence else []
+    links = [f"[{fmt.escape_md(d['title'])}]({d['url']})" for d in documents]
+    if not links:
+        return ""
+    return links[0] if len(links) == 1 else ", ".join(links[:-1]) + " and " + links[-1]
+
+
+def answer_no_match(state: State):
+    """Nothing in the knowledge base answers it, and it is not about market data: say so, offer the closest."""
+    evidence = state.evidence
+    if evidence.search is not None:
+        yield from state.report(evidence.search)
+    links = closest_links(evidence)
+    if not links:
+        return (yield from answer_unknown(state))
+    best = evidence.best
+    unseen = [w for w in re.findall(r"[\w’'-]+", state.turn.message)
+              if tokenize(w) and all(t in best.missing for t in tokenize(w)) and w[:1].isupper()]
+    reason = (f": nothing in it mentions {', '.join(f'“{fmt.escape_md(w)}”' for w in dict.fromkeys(unseen))}"
+              if unseen else ", and the closest match only covers part of what you asked")
+    return state.answer(f"I couldn't find an answer to that in the knowledge base{reason}, so I'd rather not guess.\n\n"
+                        f"The closest documents are {links}; they may help.", [])

@@ -2,11 +2,12 @@
 for greetings, help and questions the assistant cannot answer."""
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .. import formatting as fmt
 from ..cards import sources_from_result, sources_merge
 from .intents import Intent
-from ..tools import ToolResult
+from ..tools import ToolContext, ToolResult, tool_run
 from ..provider import Provider, Turn
 
 NOT_AN_LLM = ("I'm StockTool's built-in assistant: I work by rules over market data and the knowledge base, "
@@ -39,12 +40,26 @@ class State:
     calls: list[ToolResult] = field(default_factory=list)
     sources: list[dict] = field(default_factory=list)
     cards: list[dict] = field(default_factory=list)
+    evidence: Any = None  # what the knowledge base offers for the question (grounding.Evidence)
+    documents: list[int] = field(default_factory=list)  # knowledge documents the answer used
 
     def tool(self, name: str, **arguments):
         result = yield from Provider.call_tool(name, arguments, self.turn, self.calls)
         if result.ok:
             self._cite(name, result.data)
         return result
+
+    def lookup(self, name: str, **arguments) -> ToolResult:
+        """Run a tool without telling the page yet (routing reads the knowledge base for every question);
+        ``report`` it once the answer uses it."""
+        return tool_run(name, arguments, context=ToolContext(user=self.turn.user))
+
+    def report(self, result: ToolResult):
+        if any(call is result for call in self.calls):
+            return
+        yield {"type": "tool_start", "name": result.name, "arguments": result.arguments}
+        self.calls.append(result)
+        yield {"type": "tool_end", **result.record()}
 
     def _cite(self, name: str, data: dict) -> None:
         if name != "search_knowledge":  # the writer cites the documents it actually used
@@ -113,10 +128,25 @@ def _unknown_sentence(names: str) -> str:
 
 
 def unknown_note(state: State) -> list[str]:
-    if not state.intent.unknown:
-        return []
-    names = ", ".join(f"“{fmt.escape_md(u)}”" for u in state.intent.unknown)
-    return [_unknown_sentence(names)]
+    notes = []
+    if state.intent.unknown:
+        notes.append(_unknown_sentence(", ".join(f"“{fmt.escape_md(u)}”" for u in state.intent.unknown)))
+    return notes
+
+
+def _no_data_sentence() -> str:
+    from analysis.market_data import provider_get
+
+    return (f"I can only give market data for listed stocks and funds ({provider_get().name} provider), and I "
+            "found none named in your question, nor anything in the knowledge base that answers it.")
+
+
+def answer_no_data(state: State):
+    """A market question about something that names no listing ("the price of gold"), and nothing in the
+    knowledge base about it: say what is covered, without calling the word a ticker."""
+    yield from ()
+    return state.answer(_no_data_sentence() + " Ask about a company by name or ticker, such as "
+                        "“Apple” or AAPL, or about a financial term.\n\nYou can ask me, for example:\n\n" + EXAMPLES, [])
 
 
 def answer_failure(state: State) -> Answer:

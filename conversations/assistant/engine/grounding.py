@@ -1,0 +1,378 @@
+"""Answers grounded in the knowledge base: the document that covers the question and the sentences that answer it.
+
+Pure: the caller hands in the candidate documents (their passages, best BM25 match first) and how telling each
+term is (its inverse document frequency). A question's terms are weighted by that, so a rare word ("Borealis",
+"buyback") decides more than a common one ("stock"), and a name the knowledge base has never seen counts against
+every document. A document answers when it covers most of that weight; within it, the sentences (or list items)
+that cover most of it, helped by the kind of answer asked for (a date for "when", a figure for "how much"), are
+the answer.
+"""
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from wordfreq import zipf_frequency
+
+from knowledge.ranking import query_terms, stem, tokenize
+
+CONFIDENT_COVERAGE = 0.6  # share of the question's weight that makes a document an answer on its own
+MIN_COVERAGE = 0.4  # below this share, no document answers, however far ahead of the others
+CLEAR_LEAD = 0.1  # or a document this far ahead of the runner-up (on the combined score)
+CONFIDENT_UNIT = 0.25  # share the best sentence must contain (with its heading and title)
+FOLLOW_UP_UNIT = 0.1
+MAX_UNITS = 3
+MAX_WORDS = 110
+UNSEEN_LOWERCASE = 0.6  # a lower-case word the knowledge base has never seen: maybe a typo or filler
+FOLLOW_UP_BONUS = 0.15
+TITLE_BONUS = 0.3
+RELATED_COVERAGE = 0.35  # below this, a document is not worth offering as "the closest"
+
+# Words that frame a question rather than name its subject.
+FRAME = frozenset(stem(w) for w in (
+    "actually really exactly basically anyway thing things stuff kind sort guys folks hey wonder wondering curious "
+    "quick quickly someone anyone somebody happen happens say says said way ways whats hows whos wheres whens "
+    "whys thats theres heres lemme gonna wanna kinda").split())
+
+_WHEN = re.compile(r"\b(when|what (date|day|month|time)|which (date|day|month)|how often|deadline|by when|"
+                   r"what time|schedule|how frequently)\b")
+_AMOUNT = re.compile(r"\b(how much|how many|what (percent|percentage|rate|share|fee|price|amount|proportion)|"
+                     r"fees?|costs?|charges?|minimum|maximum|how big|how large|how high|how low)\b")
+_DURATION = re.compile(r"\b(how long|how soon|within how|how many (days|weeks|months|years|hours))\b")
+_WHO = re.compile(r"\b(who|whom|which (team|committee|person|people|department|officer))\b")
+_DEFINE = re.compile(r"^\s*(what('s| is| are| does)|whats|define|explain|meaning of|what do)\b|\b(mean|means|stand for)\b")
+
+_DATE = re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|december|"
+                   r"jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec|monday|tuesday|wednesday|thursday|friday|"
+                   r"saturday|sunday|quarter(ly)?|(19|20)\d\d|\d{1,2}(st|nd|rd|th)|days? (after|before)|"
+                   r"business days?|deadline)\b", re.IGNORECASE)
+_FIGURE = re.compile(r"\d|%|\$|€|£|\b(percent|half|third|quarter|double|twice)\b", re.IGNORECASE)
+_SPAN = re.compile(r"\b\d+\s*(business |calendar |working )?(days?|weeks?|months?|years?|hours?|minutes?)\b",
+                   re.IGNORECASE)
+_PROPER = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+")
+_LEADS_ON = re.compile(r"^(it|its|this|that|these|those|they|their|such|however|but|also|in addition|"
+                       r"as a result|otherwise|then|the latter|the former)\b", re.IGNORECASE)
+_SENTENCE = re.compile(r"(?<=[a-z0-9)%\]”\"'][.!?])\s+(?=[A-Z0-9“\"($])")
+_BULLET = re.compile(r"^\s*[•*-]\s+")
+
+
+@dataclass
+class Unit:
+    """A sentence or a list item of a passage, with where it comes from."""
+
+    document_id: int
+    passage: int
+    position: int  # order within the document
+    heading: str
+    text: str
+    bullet: bool = False
+    score: float = 0.0
+    matched: tuple = ()  # the question's terms found in the unit's own words
+    support: float = 0.0  # how much of the question the unit answers, with its document's title
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+@dataclass
+class Candidate:
+    document: dict  # document_id, title, key, version_id, url
+    units: list[Unit]
+    coverage: float  # share of the question's weight found anywhere in the document
+    best: float  # the best unit's score
+    score: float
+    missing: list[str]
+    titled: float = 0.0  # share of the question's weight in the document's title
+
+
+@dataclass
+class Evidence:
+    """What the knowledge base offers for a question: the chosen document and sentences, and the runners-up."""
+
+    question: str
+    candidates: list[Candidate] = field(default_factory=list)
+    chosen: list[Unit] = field(default_factory=list)
+    search: Any = None  # the knowledge search's ToolResult, reported when the answer uses it
+    follow_up: bool = False  # the answer comes from the last answer's document
+    names_missing: list[str] = field(default_factory=list)  # names in the question the best document lacks
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+    @property
+    def confident(self) -> bool:
+        """Whether the best document answers: it holds every name the question uses and most of its weight, or
+        clearly more of it than the runner-up, or names the subject in its title; on a follow-up, the last
+        answer's document is trusted with less."""
+        best = self.best
+        if not best or not self.chosen or self.names_missing:
+            return False
+        if self.follow_up:
+            return best.best >= FOLLOW_UP_UNIT
+        if best.best < CONFIDENT_UNIT or best.coverage < MIN_COVERAGE:
+            return False
+        second = self.candidates[1].score if len(self.candidates) > 1 else 0.0
+        return best.coverage >= CONFIDENT_COVERAGE or best.titled >= 0.3 or best.score - second >= CLEAR_LEAD
+
+    @property
+    def specific(self) -> bool:
+        """Whether a sentence answers the question itself, not only names the document's subject."""
+        return any(u.matched and set(u.matched) - set(tokenize(self.best.document["title"])) for u in self.chosen)
+
+    @property
+    def closest(self) -> list[dict]:
+        return [c.document for c in self.candidates[:3] if c.coverage >= RELATED_COVERAGE]
+
+    def names_covered(self, names: list[str]) -> bool:
+        """Whether the best document is about each of ``names`` (in its title or a heading), not merely
+        mentioning them ("gold" in a sentence on beta does not answer "the price of gold")."""
+        best = self.best
+        if not best:
+            return False
+        about = set(tokenize(best.document["title"])) | {t for u in best.units for t in tokenize(u.heading)}
+        return all(set(tokenize(name)) <= about for name in names if tokenize(name))
+
+
+def units_of(passages: list[dict]) -> list[Unit]:
+    """The sentences and list items of a document's passages, in order."""
+    units, position = [], 0
+    for passage in passages:
+        for block in _blocks(passage["text"]):
+            bullet = bool(_BULLET.match(block))
+            text = _BULLET.sub("", block).strip()
+            pieces = [text] if bullet else _SENTENCE.split(" ".join(text.split()))
+            for piece in pieces:
+                piece = " ".join(piece.split())
+                if len(piece) < 3:
+                    continue
+                units.append(Unit(passage["document_id"], passage["passage"], position, passage["heading"], piece,
+                                  bullet))
+                position += 1
+    return units
+
+
+def _blocks(text: str) -> list[str]:
+    """Paragraphs and list items (a list item's indented continuation lines joined to it)."""
+    blocks: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", text):
+        current = ""
+        for line in paragraph.splitlines():
+            if _BULLET.match(line):
+                if current:
+                    blocks.append(current)
+                current = line.strip()
+            elif current and _BULLET.match(current) and line[:1].isspace():
+                current += " " + line.strip()
+            elif current and _BULLET.match(current):
+                blocks.append(current)
+                current = line.strip()
+            else:
+                current = f"{current} {line.strip()}".strip()
+        if current:
+            blocks.append(current)
+    return blocks
+
+
+def english_rarity(question: str) -> dict[str, float]:
+    """How unusual each term's word is in everyday English (wordfreq's Zipf scale): 1 for a rare word or a name,
+    down to a quarter for "much", "need", "put". A question's everyday words say little about its subject."""
+    out: dict[str, float] = {}
+    for word in re.findall(r"[A-Za-z0-9][A-Za-z0-9'’/&.-]*", question):
+        word = word.strip(".").replace("’", "'")
+        factor = 0.3 if re.search(r"\d", word) else min(1.0, max(0.25, (7.0 - zipf_frequency(word, "en")) / 3.0))
+        for term in tokenize(word):
+            out[term] = min(out.get(term, 1.0), factor) if term in out else factor
+    return out
+
+
+def question_weights(question: str, idf: dict[str, float], names: set[str], ceiling: float) -> dict[str, float]:
+    """Each of the question's own terms, weighted by how telling it is in the knowledge base (``idf``) and in
+    English; a name the knowledge base has never seen weighs the most, an unseen everyday word little."""
+    rarity = english_rarity(question)
+    weights = {}
+    for term in dict.fromkeys(tokenize(question)):
+        if term in FRAME:
+            continue
+        unseen = ceiling * (1.0 if term in names else UNSEEN_LOWERCASE)
+        weights[term] = (idf.get(term) or unseen) * rarity.get(term, 1.0)
+    return weights
+
+
+def question_kind(question: str) -> str:
+    low = question.lower()
+    for kind, pattern in (("duration", _DURATION), ("when", _WHEN), ("who", _WHO), ("amount", _AMOUNT),
+                          ("define", _DEFINE)):
+        if pattern.search(low):
+            return kind
+    return "other"
+
+
+def _fit(kind: str, unit: Unit) -> float:
+    text = unit.text
+    if kind == "when":
+        return 0.15 if _DATE.search(text) else 0.0
+    if kind == "duration":
+        return 0.15 if _SPAN.search(text) else 0.0
+    if kind == "amount":
+        return 0.12 if _FIGURE.search(text) else 0.0
+    if kind == "who":
+        return 0.1 if _PROPER.search(text) else 0.0
+    if kind == "define":
+        return 0.1 if re.search(r"\b(is|are|means|refers to|measures)\b", text) else 0.0
+    return 0.0
+
+
+def _alternatives(term: str) -> dict[str, float]:
+    """The term and its synonyms (at half weight), as query_terms expands them."""
+    out = {term: 1.0}
+    for other, weight in query_terms(term).items():
+        out.setdefault(other, weight)
+    return out
+
+
+def candidate_score(question: str, document: dict, passages: list[dict], weights: dict[str, float], *,
+                    kind: str, rank: int, follow_up: bool = False) -> Candidate:
+    """How well one document answers the question, with each of its units scored."""
+    total = sum(weights.values()) or 1.0
+    title_terms = set(tokenize(document["title"]))
+    units = units_of(passages)
+    doc_terms = set(title_terms)
+    heading_terms = {}
+    for passage in passages:
+        heading_terms[passage["passage"]] = set(tokenize(passage["heading"]))
+        doc_terms |= heading_terms[passage["passage"]]
+    unit_terms = []
+    for unit in units:
+        terms = set(tokenize(unit.text))
+        unit_terms.append(terms)
+        doc_terms |= terms
+    alternatives = {term: _alternatives(term) for term in weights}
+
+    def found(term: str, where: set[str]) -> float:
+        return max((w for alt, w in alternatives[term].items() if alt in where), default=0.0)
+
+    coverage = sum(weights[t] * found(t, doc_terms) for t in weights) / total
+    titled = sum(weights[t] * found(t, title_terms) for t in weights) / total
+    missing = [t for t in weights if not found(t, doc_terms)]
+    for unit, terms in zip(units, unit_terms, strict=True):
+        heading = heading_terms.get(unit.passage, set())
+        # The title's terms hold for every sentence of the document ("Glenhaven" in "Glenhaven: capital
+        # spending plan"): they count in full for how well the document answers (``support``), and a little for
+        # which of its sentences answers, which the question's other words and the kind of answer decide.
+        own = [max(found(t, terms), 0.8 * found(t, heading)) for t in weights]
+        titled_in = [found(t, title_terms) for t in weights]
+        fit = _fit(kind, unit)
+        unit.matched = tuple(t for t in weights if found(t, terms))
+        unit.support = sum(w * max(o, ti) for w, o, ti in zip(weights.values(), own, titled_in, strict=True)) / total
+        unit.support += fit
+        score = sum(w * (0.35 * ti or o) for w, o, ti in zip(weights.values(), own, titled_in, strict=True)) / total
+        score += fit
+        if unit.words < 5:
+            score *= 0.7
+        if kind == "define" and unit.position == 0 and title_terms and title_terms <= set(weights) | FRAME:
+            score += 0.2  # "what is X?" and the document is about X: its opening sentence defines it
+        elif kind == "define" and _defines(unit, terms, weights):
+            score += 0.15  # "X (...): ..." or "X is ...": a sentence shaped like a definition of the term
+        unit.score = score
+    best = max((u.support for u in units), default=0.0)
+    score = (0.55 * min(best, 1.0) + 0.45 * coverage + TITLE_BONUS * titled + 0.04 / (rank + 1)
+             + (FOLLOW_UP_BONUS if follow_up else 0))
+    return Candidate(document, units, coverage, best, score, missing, titled)
+
+
+def _defines(unit: Unit, terms: set[str], weights: dict[str, float]) -> bool:
+    """The unit opens with the question's main term and goes on to say what it is."""
+    main = max(weights, key=weights.get)
+    label = unit.text.split(":")[0] if ":" in unit.text[:80] else ""
+    if label and len(label.split()) <= 6:
+        return main in set(tokenize(label))
+    opening = unit.text.split()[:5]
+    return main in set(tokenize(" ".join(opening[:3]))) and bool(
+        re.search(r"\b(is|are|means|refers to|measures)\b", " ".join(opening)))
+
+
+def answer_units(candidate: Candidate) -> list[Unit]:
+    """The units that answer: the best one, its lead-in when it leans on the sentence before, and close seconds."""
+    units = candidate.units
+    if not units:
+        return []
+    best = max(units, key=lambda u: (u.score, -u.position))
+    chosen = {best.position: best}
+    by_position = {u.position: u for u in units}
+    before = by_position.get(best.position - 1)
+    if before and before.passage == best.passage and (_LEADS_ON.match(best.text) or best.words < 8):
+        chosen[before.position] = before
+    after = by_position.get(best.position + 1)
+    if after and after.passage == best.passage and (best.words < 8 or best.text.endswith(":")):
+        chosen[after.position] = after
+    covered = set(best.matched)
+    for unit in sorted(units, key=lambda u: -u.score):
+        if len(chosen) >= MAX_UNITS or unit.score < 0.8 * best.score or unit.score <= 0:
+            break
+        # a close second only when it answers a part of the question the best one does not
+        if unit.position in chosen or not set(unit.matched) - covered:
+            continue
+        if sum(u.words for u in chosen.values()) + unit.words > MAX_WORDS:
+            continue
+        chosen[unit.position] = unit
+        covered |= set(unit.matched)
+    return [chosen[p] for p in sorted(chosen)]
+
+
+def evidence_find(question: str, documents: list[tuple[dict, list[dict]]], idf: dict[str, float], *,
+                  ceiling: float,
+                  names: set[str] = frozenset(), context_documents: set = frozenset(),
+                  follow_up: bool = False) -> Evidence:
+    """Rank the candidate documents (best search match first) for ``question`` and pick the answer's units."""
+    evidence = Evidence(question)
+    weights = question_weights(question, idf, names, ceiling)
+    if not weights or not documents:
+        return evidence
+    kind = question_kind(question)
+    candidates = [candidate_score(question, document, passages, weights, kind=kind, rank=rank,
+                                  follow_up=follow_up and document["document_id"] in context_documents)
+                  for rank, (document, passages) in enumerate(documents)]
+    candidates.sort(key=lambda c: -c.score)
+    if follow_up:
+        # "and when is it paid?": the last answer's document, unless the question names another's subject
+        earlier = [c for c in candidates if c.document["document_id"] in context_documents]
+        if earlier and not (candidates[0] is not earlier[0] and candidates[0].titled >= 0.5
+                            and candidates[0].coverage >= CONFIDENT_COVERAGE):
+            candidates.remove(earlier[0])
+            candidates.insert(0, earlier[0])
+            evidence.follow_up = True
+    evidence.candidates = candidates
+    evidence.chosen = answer_units(candidates[0])
+    evidence.names_missing = sorted(names & set(candidates[0].missing))
+    return evidence
+
+
+def names_in(question: str) -> set[str]:
+    """Stems of the capitalised words inside the question ("Acme's", "Borealis"): likely names."""
+    out = set()
+    for match in re.finditer(r"(?<!^)(?<![.!?]\s)\b([A-Z][A-Za-z0-9&-]+)", question.strip()):
+        out.update(tokenize(match.group(1)))
+    return out
+
+
+def units_markdown(units: list[Unit]) -> str:
+    """The chosen units as Markdown: sentences as a paragraph, list items as a list."""
+    parts, sentences = [], []
+    for unit in units:
+        if unit.bullet:
+            if sentences:
+                parts.append(" ".join(sentences))
+                sentences = []
+            parts.append(f"- {unit.text}")
+        else:
+            sentences.append(unit.text)
+    if sentences:
+        parts.append(" ".join(sentences))
+    out = []
+    for part in parts:  # a list needs a blank line before it, and items stay together
+        if out and not (part.startswith("- ") and out[-1].startswith("- ")):
+            out.append("")
+        out.append(part)
+    return "\n".join(out)

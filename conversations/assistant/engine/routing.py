@@ -1,0 +1,107 @@
+"""Which answer a question gets, from two signals: what the words ask for (``intents``) and what the knowledge
+base holds (``grounding``).
+
+- Market data when a ticker or a company name resolves to a listing and the question asks for market data.
+- The knowledge base when it covers the question: a concept, a rule, a policy, a named thing in its documents.
+- Both when both apply ("AAPL's dividend yield and what a dividend yield means").
+- An "unknown symbol" reply only for what is written like a ticker (AAPL, $XYZ); otherwise, when nothing fits,
+  a plain "I don't know" that offers the closest documents.
+"""
+
+import re
+
+from .entities import Entity
+from .intents import _FOLLOW_UP, _PRONOUNS
+from .knowledge import answer_knowledge, answer_no_match, evidence_gather, grounded_text
+from .replies import answer_no_data
+from .writers import WRITERS
+
+CHAT = frozenset({"greeting", "thanks", "help"})
+MARKET = frozenset({"quote", "change", "history", "extreme", "risk", "compare", "profile", "growth", "portfolio",
+                    "ticker", "advice"})
+# A question that asks what something means, beside whatever else it asks.
+_CONCEPT = re.compile(r"\b(mean|means|meaning|stand for|stands for|define|definition|explain|what (is|are) an? |"
+                      r"what (is|are) the (difference|formula)|how (is|are) [\w\s/-]+ (calculated|computed|measured))\b")
+# Words that say a company word is meant as a company ("apple stock", "price of meta").
+_MARKET_VOCABULARY = re.compile(r"\b(stocks?|shares?|price[sd]?|quotes?|trading|traded|trades?|ticker|market cap\w*|"
+                                r"valuation|volatil\w*|drawdown|returns?|performance|perform\w*|chart|history|"
+                                r"compare|vs\.?|versus|earnings|beta|dividend yield|p/?e|worth|invest\w*|"
+                                r"portfolio|holdings?|up|down|gain\w*|los[st]\w*)\b", re.IGNORECASE)
+
+
+def knowledge_follow_up(text: str, context: dict) -> bool:
+    """Whether the question leans on the document of the last answer ("and when is it paid?")."""
+    if not context.get("documents"):
+        return False
+    low = text.lower()
+    return bool(_PRONOUNS.search(low) or _FOLLOW_UP.search(low) or len(low.split()) <= 5)
+
+
+def _written(text: str, entity: Entity) -> str:
+    """The entity as the question wrote it."""
+    start = entity.start
+    return text[start:start + len(entity.text) + (1 if text[start:start + 1] == "$" else 0)]
+
+
+def _weak_entities(text: str, entities: list[Entity]) -> bool:
+    """Every listing was found from an ordinary lower-case word ("meta", "visa") in a question that says nothing
+    about markets: the word may well mean what it means in English."""
+    return bool(entities) and all(_written(text, e).islower() and not _written(text, e).startswith("$")
+                                  for e in entities) and not _MARKET_VOCABULARY.search(text)
+
+
+def route(state, text: str, entities: list[Entity]):
+    """Gather the knowledge base's evidence into ``state`` and return the writer for the turn (a generator)."""
+    intent = state.intent
+    if intent.kind in CHAT:
+        return WRITERS[intent.kind]
+    follow_up = not intent.symbols and knowledge_follow_up(text, state.turn.context)
+    state.evidence = yield from evidence_gather(state, text, follow_up=follow_up)
+    confident = state.evidence.confident
+    if intent.symbols and not intent.from_context and _weak_entities(text, entities) and confident:
+        intent.kind, intent.symbols = "knowledge", []
+        return answer_knowledge
+    if intent.symbols and intent.kind in MARKET:
+        market = WRITERS[intent.kind]
+        if intent.kind != "advice" and _CONCEPT.search(text.lower()):
+            concept = _without(text, entities)
+            evidence = yield from evidence_gather(state, concept)
+            if evidence.confident:
+                return _both(market, evidence)
+        return market
+    if intent.kind == "portfolio" or (intent.kind == "advice" and not confident):
+        return WRITERS[intent.kind]
+    if confident and not (intent.names and len(intent.fields) + len(text.split()) <= 6
+                          and not state.evidence.names_covered(intent.names)):
+        intent.kind = "knowledge"
+        return answer_knowledge
+    if intent.unknown:
+        intent.kind = "unknown_symbol"
+        return WRITERS["unknown_symbol"]
+    if intent.names:
+        intent.kind = "no_data"
+        return answer_no_data
+    if intent.kind == "unknown" or not state.evidence.closest:
+        return WRITERS["unknown"]
+    intent.kind = "no_match"
+    return answer_no_match
+
+
+def _without(text: str, entities: list[Entity]) -> str:
+    """The question with its tickers and company names blanked out: what is left asks about the concept."""
+    for entity in sorted(entities, key=lambda e: -e.start):
+        end = entity.start + len(_written(text, entity))
+        text = text[:entity.start] + " " + re.sub(r"^['’]s\b", "", text[end:])
+    return text
+
+
+def _both(market, evidence):
+    """The market answer, then what the concept means from the knowledge base."""
+    def writer(state):
+        answer = yield from market(state)
+        yield from state.report(evidence.search)
+        concept = grounded_text(state, evidence)
+        answer.text = f"{answer.text}\n\n{concept}"
+        answer.sources = state.sources
+        return answer
+    return writer
