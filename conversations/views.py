@@ -73,8 +73,10 @@ def chat_home_view(request):
         if done:
             return done
         error, status = failure
+    # An example question's link (?q=) puts it in the box, as chat.js does without a reload.
+    draft = request.POST.get("message", "") if request.method == "POST" else request.GET.get("q", "")
     return render(request, "conversations/home.html", _context(
-        request, error=error, draft=request.POST.get("message", ""), examples=EXAMPLES), status=status)
+        request, error=error, draft=draft[:settings.CHAT_MAX_MESSAGE_CHARS], examples=EXAMPLES), status=status)
 
 
 @login_required

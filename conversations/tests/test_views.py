@@ -147,3 +147,16 @@ def test_a_knowledge_answer_links_its_citations_and_shows_them(logged_in):
     html = logged_in.get(url).content.decode()
     assert '<details class="sources" open>' in html
     assert re.search(r'Knowledge base: <a href="/knowledge/[^"]+"><cite>Sharpe ratio</cite></a>', html)
+
+
+def test_without_javascript_the_help_is_true_and_the_examples_work(logged_in):
+    html = logged_in.get("/").content.decode()
+    # Enter only sends when chat.js runs (it un-hides this); without it, Enter is a new line in the box.
+    assert '<span id="enter-help" hidden> Enter sends, Shift+Enter starts a new line.</span>' in html
+    assert 'type="button"' not in html  # nothing on the page that only a script makes work
+    link = re.search(r'<a class="button example" href="([^"]+)"[^>]*>What is a Sharpe ratio\?</a>', html).group(1)
+    assert link == "?q=What%20is%20a%20Sharpe%20ratio%3F#message"
+    page = logged_in.get("/" + link.split("#")[0]).content.decode()
+    assert re.search(r'<textarea id="message"[^>]*>What is a Sharpe ratio\?</textarea>', page)
+    too_long = logged_in.get("/?q=" + "x" * 9000).content.decode()
+    assert "x" * 4000 in too_long and "x" * 4001 not in too_long  # cut to CHAT_MAX_MESSAGE_CHARS

@@ -169,8 +169,15 @@
       form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit", {cancelable: true}));
     }
   });
+  var enterHelp = document.getElementById("enter-help");
+  if (enterHelp) { enterHelp.hidden = false; }  // true only now: without this script Enter is a new line
 
-  Array.prototype.forEach.call(document.querySelectorAll(".example"), function (b) {
-    b.addEventListener("click", function () { input.value = b.dataset.question; input.focus(); });
+  // Each example is a link that reloads the page with the question in the box; here it goes in without one.
+  Array.prototype.forEach.call(document.querySelectorAll(".example"), function (a) {
+    a.addEventListener("click", function (event) {
+      event.preventDefault();
+      input.value = a.dataset.question;
+      input.focus();
+    });
   });
 })();
