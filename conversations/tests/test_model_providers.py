@@ -184,6 +184,14 @@ def test_an_answer_streams_and_the_turn_is_measured_once(backend, captured):
     assert tokens == [(42.0, {"Model": backend.model})] and len(latency) == 1
 
 
+def test_every_provider_finishes_with_the_fields_the_local_engine_gives(backend):
+    backend.fake.script = [backend.text("Hello.")]
+    done, local = run(backend.provider())[-1], list(LocalProvider().run(Turn("hello")))[-1]
+    assert set(done) == set(local) == {"type", "answer", "sources", "cards", "tool_calls", "metadata", "tokens",
+                                       "model"}
+    assert {"intent", "symbols", "period", "fields", "provider"} <= set(done["metadata"]) & set(local["metadata"])
+
+
 def test_a_knowledge_search_is_cited_as_the_local_engine_cites_it(backend, aws, knowledge_base, user):
     backend.fake.script = [backend.tools([("c1", "search_knowledge", '{"query": "Sharpe ratio"}')]),
                            backend.text("The Sharpe ratio is excess return per unit of risk (*Sharpe ratio*).")]
