@@ -30,6 +30,16 @@ class ConversationReads(ConversationStore):
         # The header read at the start of the turn: the append's version check catches any later writer.
         return self._headers.get(conversation_id, NO_HINT)
 
+    def get_earlier(self, conversation_id: str, *, before: str, limit: int) -> list[dict]:
+        """The last ``limit`` messages before the message whose id is ``before``, oldest first."""
+        messages, cursor = [], before
+        while len(messages) < limit:  # a page can come back short: the query filters out expired items
+            page, cursor = self.get_messages_page(conversation_id, limit=limit - len(messages), cursor=cursor)
+            messages += page
+            if cursor is None:
+                break
+        return messages[::-1]
+
     def put_conversation(self, conversation_id: str, messages: list[dict], **kwargs) -> list[str]:
         try:
             return super().put_conversation(conversation_id, messages, **kwargs)
@@ -88,6 +98,12 @@ class MemoryConversationStore:
         with self._lock:
             header = self._live(conversation_id)
             return copy.deepcopy(header["messages"][-limit:]) if header else []
+
+    def get_earlier(self, conversation_id: str, *, before: str, limit: int) -> list[dict]:
+        with self._lock:
+            header = self._live(conversation_id)
+            earlier = [m for m in header["messages"] if m["id"] < before] if header else []
+            return copy.deepcopy(earlier[-limit:])
 
     def get_conversation(self, conversation_id: str, limit: int | None = None) -> list[dict]:
         return self.get_recent(conversation_id, limit or 10**9)

@@ -19,19 +19,39 @@ from .presentation import message_view
 from .ratelimit import chat_rate_message, chat_rate_take
 
 logger = logging.getLogger(__name__)
-PAGE_MESSAGES = 50
+PAGE_MESSAGES = 50  # the header's window: the latest page is one GetItem
+SIDEBAR_CONVERSATIONS = 50
 EXAMPLES = ("What is AAPL stock price?", "Compare AAPL, MSFT and NVDA over the last year", "What is a Sharpe ratio?",
             "Tell me about Nvidia", "Analyse my portfolio of 50% AAPL 30% MSFT 20% NVDA")
 
 
-def _sidebar(request) -> list[dict] | None:
-    """The user's conversations, or None while the store is not answering (the page says so and still works)."""
+def _sidebar(request) -> dict:
+    """A page of the user's conversations (?page= is the cursor), with links to the next page and back to the
+    first; the conversations are None while the store is not answering (the page says so and still works)."""
+    cursor = request.GET.get("page") or None
     try:
-        conversations, _ = selectors.conversation_list_for_user(user=request.user, limit=50)
+        try:
+            conversations, next_cursor = selectors.conversation_list_for_user(
+                user=request.user, limit=SIDEBAR_CONVERSATIONS, cursor=cursor)
+        except ValueError:  # not a cursor the list gave out (edited, or another user's): the first page
+            cursor = None
+            conversations, next_cursor = selectors.conversation_list_for_user(
+                user=request.user, limit=SIDEBAR_CONVERSATIONS)
     except AWSError as exc:
         logger.warning("conversation list unavailable: %s", exc)
-        return None
-    return conversations
+        return {"conversations": None}
+    return {"conversations": conversations,
+            "conversations_more": _with_page(request, next_cursor) if next_cursor else None,
+            "conversations_first": _with_page(request, None) if cursor else None}
+
+
+def _with_page(request, cursor: str | None) -> str:
+    """This page's address with the list's cursor set (or dropped), the rest of its query kept."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    if cursor:
+        query["page"] = cursor
+    return f"{request.path}?{query.urlencode()}" if query else request.path
 
 
 def _not_found(request):
@@ -60,7 +80,7 @@ def _send(request, conversation_id: str | None):
 
 
 def _context(request, **extra) -> dict:
-    return {"conversations": _sidebar(request), "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
+    return {**_sidebar(request), "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
             "provider": settings.LLM_PROVIDER, **extra}
 
 
@@ -76,7 +96,8 @@ def chat_home_view(request):
     # An example question's link (?q=) puts it in the box, as chat.js does without a reload.
     draft = request.POST.get("message", "") if request.method == "POST" else request.GET.get("q", "")
     return render(request, "conversations/home.html", _context(
-        request, error=error, draft=draft[:settings.CHAT_MAX_MESSAGE_CHARS], examples=EXAMPLES), status=status)
+        request, error=error, draft=draft[:settings.CHAT_MAX_MESSAGE_CHARS], examples=EXAMPLES),
+        status=status)
 
 
 @login_required
@@ -88,14 +109,18 @@ def conversation_view(request, conversation_id: str):
         if done:
             return done
         error, status = failure
-    found = selectors.conversation_messages_for_user(user=request.user, conversation_id=conversation_id,
-                                                     limit=PAGE_MESSAGES)
+    before = request.GET.get("before") or None  # an earlier page: the messages before this message id
+    if not selectors.message_id_valid(before):
+        before = None
+    found = selectors.conversation_page_for_user(user=request.user, conversation_id=conversation_id,
+                                                 limit=PAGE_MESSAGES, before=before)
     if found is None:
         return _not_found(request)
-    header, messages = found
+    header, messages, earlier = found
     return render(request, "conversations/conversation.html", _context(
         request, header=header, conversation_id=conversation_id, messages=[message_view(m) for m in messages],
-        error=error, draft=request.POST.get("message", "") if error else ""), status=status)
+        earlier=earlier, before=before, error=error, draft=request.POST.get("message", "") if error else ""),
+        status=status)
 
 
 @login_required

@@ -1,11 +1,13 @@
 """The chat pages, as a browser without JavaScript uses them: log in, ask, read, continue, delete."""
 
 import re
+import uuid
 
 import pytest
 from django.urls import reverse
 
 from conversations import selectors
+from conversations.store import conversation_store
 
 pytestmark = pytest.mark.django_db
 
@@ -154,9 +156,63 @@ def test_without_javascript_the_help_is_true_and_the_examples_work(logged_in):
     # Enter only sends when chat.js runs (it un-hides this); without it, Enter is a new line in the box.
     assert '<span id="enter-help" hidden> Enter sends, Shift+Enter starts a new line.</span>' in html
     assert 'type="button"' not in html  # nothing on the page that only a script makes work
-    link = re.search(r'<a class="button example" href="([^"]+)"[^>]*>What is a Sharpe ratio\?</a>', html).group(1)
+    link = re.search(r'<a class="button example" href="([^"]+)"[^>]*>What is a Sharpe ratio\?</a>', html)[1]
     assert link == "?q=What%20is%20a%20Sharpe%20ratio%3F#message"
     page = logged_in.get("/" + link.split("#")[0]).content.decode()
     assert re.search(r'<textarea id="message"[^>]*>What is a Sharpe ratio\?</textarea>', page)
     too_long = logged_in.get("/?q=" + "x" * 9000).content.decode()
     assert "x" * 4000 in too_long and "x" * 4001 not in too_long  # cut to CHAT_MAX_MESSAGE_CHARS
+
+
+def _stored_conversation(user, count: int, title: str = "long") -> str:
+    conversation_id = uuid.uuid4().hex
+    messages = [{"role": "user" if i % 2 else "assistant", "content": f"message {i}."}
+                for i in range(1, count + 1)]
+    conversation_store().put_conversation(conversation_id, messages, user_id=str(user.pk), title=title)
+    return conversation_id
+
+
+def _shown(html: str) -> list[str]:
+    return re.findall(r"message (\d+)\.", html)
+
+
+def test_a_long_conversation_shows_its_latest_messages_and_pages_back(logged_in, user, monkeypatch):
+    monkeypatch.setattr("conversations.views.PAGE_MESSAGES", 3)
+    url = reverse("conversation", args=[_stored_conversation(user, 7)])
+    html = logged_in.get(url).content.decode()
+    assert _shown(html) == ["5", "6", "7"] and "Latest messages" not in html
+    pages = []
+    earlier = re.compile(r'<p id="earlier" class="page-link"><a href="(\?before=[^"]+)" rel="prev">Earlier '
+                         r'messages</a></p>')
+    while link := earlier.search(html):
+        assert "%23" in link.group(1) and "#" not in link.group(1)  # the id's "#" does not end the address
+        html = logged_in.get(url + link.group(1)).content.decode()
+        assert f'href="{url}#latest">Latest messages</a>' in html and '<form id="chat-form"' in html
+        pages.append(_shown(html))
+    assert pages == [["2", "3", "4"], ["1"]]
+
+
+def test_a_bad_before_shows_the_latest_messages(logged_in, user, monkeypatch):
+    monkeypatch.setattr("conversations.views.PAGE_MESSAGES", 3)
+    url = reverse("conversation", args=[_stored_conversation(user, 5)])
+    for before in ("nonsense", "%23meta", "2026-01-01T00:00:00Z"):
+        response = logged_in.get(f"{url}?before={before}")
+        assert response.status_code == 200 and _shown(response.content.decode()) == ["3", "4", "5"]
+
+
+def test_the_conversation_list_pages_with_a_more_link(logged_in, user, other, monkeypatch):
+    monkeypatch.setattr("conversations.views.SIDEBAR_CONVERSATIONS", 2)
+    for n in (1, 2, 3):
+        _stored_conversation(user, 1, title=f"conversation number {n}")
+    html = logged_in.get("/").content.decode()
+    assert re.findall(r"conversation number (\d)", html) == ["3", "2"]
+    assert "Most recent conversations" not in html
+    more = re.search(r'<a href="(/\?page=[^"]+)" rel="next">More conversations</a>', html).group(1)
+    html = logged_in.get(more.replace("&amp;", "&")).content.decode()
+    assert re.findall(r"conversation number (\d)", html) == ["1"] and "More conversations" not in html
+    assert '<a href="/">Most recent conversations</a>' in html
+    for garbage in ("nonsense", "7", '{"user_id": {"S": "1"}}'):  # an edited cursor: the first page
+        page = logged_in.get("/", {"page": garbage})
+        assert page.status_code == 200 and "conversation number 3" in page.content.decode()
+    logged_in.force_login(other)  # another user's cursor reads nothing of theirs
+    assert "conversation number" not in logged_in.get(more.replace("&amp;", "&")).content.decode()

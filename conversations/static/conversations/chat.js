@@ -181,3 +181,38 @@
     });
   });
 })();
+
+// "Earlier messages" is a plain link (?before=) that opens the previous page; here it loads that page and puts
+// its messages above the ones shown, keeping the reader's place.
+(function () {
+  "use strict";
+  var box = document.getElementById("messages");
+  if (!box || !window.fetch || !window.DOMParser) { return; }
+  var loading = false;
+
+  box.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("#earlier a") : null;
+    if (!link || loading) { return; }
+    event.preventDefault();
+    loading = true;
+    link.setAttribute("aria-busy", "true");
+    fetch(link.href, {credentials: "same-origin", headers: {"Accept": "text/html"}}).then(function (response) {
+      if (!response.ok) { throw new Error("HTTP " + response.status); }
+      return response.text();
+    }).then(function (html) {
+      var page = new DOMParser().parseFromString(html, "text/html");
+      var holder = document.getElementById("earlier");
+      var first = holder.nextElementSibling;
+      var top = first ? first.getBoundingClientRect().top : 0;
+      Array.prototype.forEach.call(page.querySelectorAll("#messages > article.msg"), function (msg) {
+        box.insertBefore(document.importNode(msg, true), first);
+      });
+      var next = page.getElementById("earlier");
+      if (next) { holder.replaceWith(document.importNode(next, true)); } else { holder.remove(); }
+      if (first) { window.scrollBy(0, first.getBoundingClientRect().top - top); }
+      loading = false;
+    }).catch(function () {
+      location.href = link.href;  // the page itself still works
+    });
+  });
+})();
