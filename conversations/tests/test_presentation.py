@@ -1,4 +1,4 @@
-"""Messages as the page (and the WebSocket's final render) shows them: knowledge citations link to the document."""
+"""Messages as the page and the WebSocket's final render show them: citations link to the document."""
 
 import pytest
 
@@ -6,8 +6,8 @@ from conversations.presentation import done_message, message_html
 
 SHARPE = {"kind": "knowledge", "title": "Sharpe ratio", "heading": "How to read it", "key": "kb/sharpe.md",
           "version_id": "v1", "url": "/knowledge/7/#passage-2"}
-QUOTE = {"kind": "market_data", "title": "demo market data", "source": "demo", "as_of": "2026-01-02T20:00:00Z",
-         "demo": True, "symbols": ["AAPL"]}
+QUOTE = {"kind": "market_data", "title": "demo market data", "source": "demo",
+         "as_of": "2026-01-02T20:00:00Z", "demo": True, "symbols": ["AAPL"]}
 
 
 def _html(*sources) -> str:
