@@ -66,8 +66,14 @@ def stem(word: str) -> str:
         return _stemmer.stemWord(word)
 
 
+_NOTATION = ((re.compile(r"β"), " beta "), (re.compile(r"<\s*0\b"), " below zero negative "),
+             (re.compile(r">\s*0\b"), " above zero positive "))
+
+
 def _words(text: str) -> list[str]:
     text = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
+    for pattern, words in _NOTATION:  # "β < 0" is how a document writes "negative beta"
+        text = pattern.sub(words, text)
     text = _JOINED.sub(r"\1\2", text)
     return _WORD.findall(text.replace("'", ""))
 

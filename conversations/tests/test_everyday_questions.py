@@ -47,6 +47,13 @@ def dated():
     return check
 
 
+def not_says(*patterns):
+    def check(r):
+        return not any(re.search(p, r["reply"], re.IGNORECASE) for p in patterns)
+    check.__name__ = f"does not say {patterns}"
+    return check
+
+
 def no_tools():
     def check(r):
         return not any(c["name"] != "search_knowledge" for c in r["tool_calls"])
@@ -119,7 +126,9 @@ QUESTIONS = [
     ("How has Pfizer performed since 2020?", [called("get_price_history", symbol="PFE", period="10y"),
                                               says(r"^Since 2020 \(2020-01-02")]),
     ("Is Apple a tech company?", [called("get_company_profile", symbol="AAPL"), says("Technology")]),
-    ("What's the price of gold?", [says("couldn't find a stock listing for “gold”"), no_tools()]),
+    # An ordinary word is never called an unknown ticker: the answer says what has market data instead.
+    ("What's the price of gold?", [says("only give market data for listed stocks"), not_says("stock listing for"),
+                                   no_tools()]),
     ("If I put $5000 into Microsoft 5 years ago how much would I have?",
      [called("get_price_history", symbol="MSFT", period="5y"), says(r"\$5,000\.00")]),
     ("hi", [says("not a large language model"), no_tools()]),

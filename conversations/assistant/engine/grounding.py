@@ -95,6 +95,7 @@ class Evidence:
     chosen: list[Unit] = field(default_factory=list)
     search: Any = None  # the knowledge search's ToolResult, reported when the answer uses it
     follow_up: bool = False  # the answer comes from the last answer's document
+    kind: str = "other"  # what kind of answer the question wants (question_kind)
     names_missing: list[str] = field(default_factory=list)  # names in the question the best document lacks
 
     @property
@@ -118,7 +119,10 @@ class Evidence:
 
     @property
     def specific(self) -> bool:
-        """Whether a sentence answers the question itself, not only names the document's subject."""
+        """Whether a sentence answers the question itself, not only names the document's subject (for "what is
+        X?", the opening of the document about X does)."""
+        if self.kind == "define" and self.best.titled >= 0.5:
+            return True
         return any(u.matched and set(u.matched) - set(tokenize(self.best.document["title"])) for u in self.chosen)
 
     @property
@@ -271,13 +275,16 @@ def candidate_score(question: str, document: dict, passages: list[dict], weights
         score += fit
         if unit.words < 5:
             score *= 0.7
+        bonus = 0.0
         if kind == "define" and unit.position == 0 and title_terms and title_terms <= set(weights) | FRAME:
-            score += 0.2  # "what is X?" and the document is about X: its opening sentence defines it
+            bonus = 0.2  # "what is X?" and the document is about X: its opening sentence defines it
         elif kind == "define" and _defines(unit, terms, weights):
-            score += 0.15  # "X (...): ..." or "X is ...": a sentence shaped like a definition of the term
+            bonus = 0.15  # "X (...): ..." or "X is ...": a sentence shaped like a definition of the term
+        score += bonus
+        unit.support += bonus
         unit.score = score
     best = max((u.support for u in units), default=0.0)
-    score = (0.55 * min(best, 1.0) + 0.45 * coverage + TITLE_BONUS * titled + 0.04 / (rank + 1)
+    score = (0.55 * best + 0.45 * coverage + TITLE_BONUS * titled + 0.04 / (rank + 1)
              + (FOLLOW_UP_BONUS if follow_up else 0))
     return Candidate(document, units, coverage, best, score, missing, titled)
 
@@ -305,7 +312,7 @@ def answer_units(candidate: Candidate) -> list[Unit]:
     if before and before.passage == best.passage and (_LEADS_ON.match(best.text) or best.words < 8):
         chosen[before.position] = before
     after = by_position.get(best.position + 1)
-    if after and after.passage == best.passage and (best.words < 8 or best.text.endswith(":")):
+    if after and after.passage == best.passage and (best.words < 8 or best.text.endswith(":") or best.position == 0):
         chosen[after.position] = after
     covered = set(best.matched)
     for unit in sorted(units, key=lambda u: -u.score):
@@ -330,7 +337,7 @@ def evidence_find(question: str, documents: list[tuple[dict, list[dict]]], idf: 
     weights = question_weights(question, idf, names, ceiling)
     if not weights or not documents:
         return evidence
-    kind = question_kind(question)
+    kind = evidence.kind = question_kind(question)
     candidates = [candidate_score(question, document, passages, weights, kind=kind, rank=rank,
                                   follow_up=follow_up and document["document_id"] in context_documents)
                   for rank, (document, passages) in enumerate(documents)]

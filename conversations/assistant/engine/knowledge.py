@@ -158,7 +158,13 @@ def _cite_units(state: State, document: dict, units: list) -> str:
     state.cite_document({"title": document["title"], "heading": heading or document["title"], "key": document["key"],
                          "version_id": document["version_id"], "url": url})
     state.documents.append(document["document_id"])
-    return f"[{fmt.escape_md(document['title'])}]({url})"
+    return link_markdown(document["title"], url)
+
+
+def link_markdown(title: str, url: str) -> str:
+    """A Markdown link whose text is the title as written (only what would end the link text is escaped)."""
+    text = re.sub(r"([\\\[\]`*_<>])", r"\\\1", title)
+    return f"[{text}]({url})"
 
 
 def grounded_text(state: State, evidence: grounding.Evidence) -> str:
@@ -180,7 +186,7 @@ def answer_knowledge(state: State):
 
 def closest_links(evidence: grounding.Evidence | None) -> str:
     documents = evidence.closest if evidence else []
-    links = [f"[{fmt.escape_md(d['title'])}]({d['url']})" for d in documents]
+    links = [link_markdown(d["title"], d["url"]) for d in documents]
     if not links:
         return ""
     return links[0] if len(links) == 1 else ", ".join(links[:-1]) + " and " + links[-1]
