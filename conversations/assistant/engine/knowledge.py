@@ -68,7 +68,7 @@ def _heading_hit(term: str, hits: list[dict]) -> dict | None:
 
 
 def first_sentences(text: str, n: int) -> str:
-    flat = " ".join(text.split())
+    flat = " ".join(re.split(r"\n\s*\n", text.strip())[0].split())  # the opening paragraph only
     sentences = re.split(r"(?<=[a-z0-9)%][.!?])\s+(?=[A-Z“\"(])", flat)
     return " ".join(sentences[:n])
 

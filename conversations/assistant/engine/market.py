@@ -16,6 +16,7 @@ from .replies import (
     period_args,
     unknown_note,
 )
+from . import verdicts
 from .knowledge import first_sentences, knowledge_hit
 
 
@@ -140,8 +141,13 @@ def answer_compare(state: State):
     intent = state.intent
     symbols = intent.symbols[:8]
     data_fields = [f for f in intent.fields if f not in ("description", "name", "country", "unsupported")]
+    question = verdicts.asked(state.turn.message, symbols)
+    if question and question.metric.source == "profile" and question.metric.name not in data_fields:
+        data_fields = [question.metric.name] + [f for f in data_fields if f != "market_cap"]
+    if question and question.metric.source == "history" and intent.period and intent.period.code == "1d":
+        intent.period = period_named("1y")  # "which is more volatile" is not a question about today
     if data_fields:
-        return (yield from _compare_profiles(state, symbols, data_fields))
+        return (yield from _compare_profiles(state, symbols, data_fields, question))
     result = yield from state.tool("compare_stocks", symbols=symbols, **period_args(intent))
     if not result.ok:
         return state.answer(failed(result, "the comparison") + "\n\n" + "\n\n".join(unknown_note(state)))
@@ -165,6 +171,10 @@ def answer_compare(state: State):
         text = (f"{fmt.over(intent.period.label)} ({first['start_date']} to {first['end_date']}): {ranking}. "
                 f"**{c['best']}** did best and **{c['worst']}** did worst.\n\n"
                 + fmt.table(["Stock", "Change", "Start → end", "Volatility (annualised)", "Max drawdown"], rows))
+        lead = question and verdicts.verdict(question, stocks, period_words=_period_words(intent.period.label),
+                                             source=c.get("source") or "")
+        if lead:
+            text = f"{lead}\n\n{text}"
         state.cards.append(history_card(intent.period.label, [
             {"symbol": s["symbol"], "points": s["growth"], "change_percent": s["change_percent"],
              "start_date": s["start_date"], "end_date": s["end_date"]} for s in stocks], c, growth=True))
@@ -194,7 +204,12 @@ def _field_value(p: dict, name: str) -> str:
     return values[name]()
 
 
-def _compare_profiles(state: State, symbols: list[str], fields: list[str]):
+def _period_words(label: str) -> str:
+    """ "the last year" as the end of a sentence: "over the last year"."""
+    return fmt.over(label)[0].lower() + fmt.over(label)[1:]
+
+
+def _compare_profiles(state: State, symbols: list[str], fields: list[str], question=None):
     profiles, notes = [], []
     for symbol in symbols:
         result = yield from state.tool("get_company_profile", symbol=symbol)
@@ -206,7 +221,10 @@ def _compare_profiles(state: State, symbols: list[str], fields: list[str]):
         return state.answer("\n\n".join(notes + unknown_note(state)))
     rows = [[f"**{p['symbol']}**", p.get("name") or ""] + [_field_value(p, f) for f in fields] for p in profiles]
     text = fmt.table(["Stock", "Company"] + [_FIELD_LABELS[f] for f in fields], rows)
-    if "market_cap" in fields and len(profiles) > 1 and all(p.get("market_cap") for p in profiles):
+    lead = question and verdicts.verdict(question, profiles, source=profiles[0].get("source") or "")
+    if lead:
+        text = lead + "\n\n" + text
+    elif "market_cap" in fields and len(profiles) > 1 and all(p.get("market_cap") for p in profiles):
         biggest = max(profiles, key=lambda p: p["market_cap"])
         smallest = min(profiles, key=lambda p: p["market_cap"])
         big, small = (fmt.big_money(p["market_cap"], p.get("currency")) for p in (biggest, smallest))

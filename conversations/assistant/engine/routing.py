@@ -10,6 +10,8 @@ base holds (``grounding``).
 
 import re
 
+from knowledge.ranking import tokenize
+
 from .entities import Entity
 from .intents import _FOLLOW_UP, _PRONOUNS
 from .knowledge import answer_knowledge, answer_no_match, evidence_gather, grounded_text
@@ -58,7 +60,8 @@ def route(state, text: str, entities: list[Entity]):
     follow_up = not intent.symbols and knowledge_follow_up(text, state.turn.context)
     state.evidence = yield from evidence_gather(state, text, follow_up=follow_up)
     confident = state.evidence.confident
-    if intent.symbols and not intent.from_context and _weak_entities(text, entities) and confident:
+    if intent.symbols and not intent.from_context and _weak_entities(text, entities) and confident \
+            and _mentions(state.evidence, text, entities):
         intent.kind, intent.symbols = "knowledge", []
         return answer_knowledge
     if intent.symbols and intent.kind in MARKET:
@@ -87,6 +90,13 @@ def route(state, text: str, entities: list[Entity]):
     return answer_no_match
 
 
+def _mentions(evidence, text: str, entities: list[Entity]) -> bool:
+    """Whether the best document uses the words taken for companies ("a meta-analysis"): then they are its words."""
+    best = evidence.best
+    words = {t for e in entities for t in tokenize(_written(text, e))}
+    return bool(best) and words.isdisjoint(best.missing)
+
+
 def _without(text: str, entities: list[Entity]) -> str:
     """The question with its tickers and company names blanked out: what is left asks about the concept."""
     for entity in sorted(entities, key=lambda e: -e.start):
@@ -99,6 +109,8 @@ def _both(market, evidence):
     """The market answer, then what the concept means from the knowledge base."""
     def writer(state):
         answer = yield from market(state)
+        if any(s.get("key") == evidence.best.document["key"] for s in state.sources):
+            return answer  # the market answer already explained it from that document
         yield from state.report(evidence.search)
         concept = grounded_text(state, evidence)
         answer.text = f"{answer.text}\n\n{concept}"
