@@ -60,8 +60,20 @@ _stemmer = snowballstemmer.stemmer("english")
 _stemmer_lock = threading.Lock()  # a stemmer keeps the word in hand in its own state: one thread at a time
 
 
+# Irregular forms the stemmer leaves apart: "paid" and "pay" are one term, as "payed" and "pay" already are.
+IRREGULAR = {
+    "paid": "pay", "bought": "buy", "sold": "sell", "held": "hold", "made": "make", "grew": "grow",
+    "grown": "grow", "rose": "rise", "risen": "rise", "fell": "fall", "fallen": "fall", "lost": "lose",
+    "spent": "spend", "lent": "lend", "owed": "owe", "kept": "keep", "left": "leave", "went": "go", "gone": "go",
+    "took": "take", "taken": "take", "gave": "give", "given": "give", "chose": "choose", "chosen": "choose",
+    "began": "begin", "begun": "begin", "wrote": "write", "written": "write", "met": "meet", "sent": "send",
+    "built": "build", "won": "win", "cost": "cost", "shut": "shut", "set": "set", "paying": "pay",
+}
+
+
 @lru_cache(maxsize=100_000)
 def stem(word: str) -> str:
+    word = IRREGULAR.get(word, word)
     with _stemmer_lock:
         return _stemmer.stemWord(word)
 

@@ -114,6 +114,8 @@ def _url(route, owned) -> str:
             model = "/".join(route["template"].split("/")[1:3])
             assert model in owned["objects"], f"{route['key']}: give the fixture an object of {model}"
             values[param] = owned["objects"][model]
+        elif param == "document_id":  # the knowledge base is shared: any signed-in user may read a document
+            values[param] = owned["objects"]["knowledge/knowledgedocument"]
         elif param == "app_label":
             values[param] = "analysis"
         elif param == "url":  # the admin's catch-all

@@ -44,14 +44,17 @@ _DEFINE = re.compile(r"^\s*(what('s| is| are| does)|whats|define|explain|meaning
 
 _DATE = re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|december|"
                    r"jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec|monday|tuesday|wednesday|thursday|friday|"
-                   r"saturday|sunday|quarter(ly)?|(19|20)\d\d|\d{1,2}(st|nd|rd|th)|days? (after|before)|"
-                   r"business days?|deadline)\b", re.IGNORECASE)
+                   r"saturday|sunday|quarter(ly)?|\d{1,2}(st|nd|rd|th)|days? (after|before)|business days?|"
+                   r"deadline|twice a year|once a year|every (year|month|quarter))\b", re.IGNORECASE)
+_YEAR = re.compile(r"\b(19|20)\d\d\b")
 _FIGURE = re.compile(r"\d|%|\$|€|£|\b(percent|half|third|quarter|double|twice)\b", re.IGNORECASE)
 _SPAN = re.compile(r"\b\d+\s*(business |calendar |working )?(days?|weeks?|months?|years?|hours?|minutes?)\b",
                    re.IGNORECASE)
 _PROPER = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+")
 _LEADS_ON = re.compile(r"^(it|its|this|that|these|those|they|their|such|however|but|also|in addition|"
                        r"as a result|otherwise|then|the latter|the former)\b", re.IGNORECASE)
+_META = re.compile(r"^(this|the following) (page|note|notice|document|guide|section|policy|summary)\b|"
+                   r"^(below|here) (we|you)\b", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[a-z0-9)%\]”\"'][.!?])\s+(?=[A-Z0-9“\"($])")
 _BULLET = re.compile(r"^\s*[•*-]\s+")
 
@@ -69,6 +72,7 @@ class Unit:
     score: float = 0.0
     matched: tuple = ()  # the question's terms found in the unit's own words
     support: float = 0.0  # how much of the question the unit answers, with its document's title
+    fit: float = 0.0  # how well it is the kind of answer asked for (a date for "when")
 
     @property
     def words(self) -> int:
@@ -96,6 +100,7 @@ class Evidence:
     search: Any = None  # the knowledge search's ToolResult, reported when the answer uses it
     follow_up: bool = False  # the answer comes from the last answer's document
     kind: str = "other"  # what kind of answer the question wants (question_kind)
+    overview: bool = False  # the question only names the document's subject: the answer sums it up
     names_missing: list[str] = field(default_factory=list)  # names in the question the best document lacks
 
     @property
@@ -121,9 +126,11 @@ class Evidence:
     def specific(self) -> bool:
         """Whether a sentence answers the question itself, not only names the document's subject (for "what is
         X?", the opening of the document about X does)."""
-        if self.kind == "define" and self.best.titled >= 0.5:
+        if self.overview or self.kind == "define" and self.best.titled >= 0.5:
             return True
-        return any(u.matched and set(u.matched) - set(tokenize(self.best.document["title"])) for u in self.chosen)
+        title = set(tokenize(self.best.document["title"]))
+        return any(u.matched and set(u.matched) - title or u.fit > 0 and self.kind in ("when", "duration", "amount")
+                   for u in self.chosen)
 
     @property
     def closest(self) -> list[dict]:
@@ -215,8 +222,8 @@ def question_kind(question: str) -> str:
 
 def _fit(kind: str, unit: Unit) -> float:
     text = unit.text
-    if kind == "when":
-        return 0.15 if _DATE.search(text) else 0.0
+    if kind == "when":  # a day, a month, a schedule says more than a bare year
+        return 0.2 if _DATE.search(text) else 0.07 if _YEAR.search(text) else 0.0
     if kind == "duration":
         return 0.15 if _SPAN.search(text) else 0.0
     if kind == "amount":
@@ -267,7 +274,7 @@ def candidate_score(question: str, document: dict, passages: list[dict], weights
         # which of its sentences answers, which the question's other words and the kind of answer decide.
         own = [max(found(t, terms), 0.8 * found(t, heading)) for t in weights]
         titled_in = [found(t, title_terms) for t in weights]
-        fit = _fit(kind, unit)
+        fit = unit.fit = _fit(kind, unit)
         unit.matched = tuple(t for t in weights if found(t, terms))
         unit.support = sum(w * max(o, ti) for w, o, ti in zip(weights.values(), own, titled_in, strict=True)) / total
         unit.support += fit
@@ -289,6 +296,17 @@ def candidate_score(question: str, document: dict, passages: list[dict], weights
     return Candidate(document, units, coverage, best, score, missing, titled)
 
 
+def _opening_defines(candidate: Candidate) -> bool:
+    """The document opens by saying what its title is ("The Sharpe ratio measures ..."): a concept's page."""
+    first = next((u for u in candidate.units if not _META.match(u.text)), None)
+    if first is None:
+        return False
+    title = set(tokenize(candidate.document["title"]))
+    shared = title & set(tokenize(first.text))
+    return bool(title) and len(shared) >= 2 / 3 * len(title) and bool(
+        re.search(r"\b(is|are|means|measures|refers to|describes|summarises|shows|gives)\b", first.text))
+
+
 def _defines(unit: Unit, terms: set[str], weights: dict[str, float]) -> bool:
     """The unit opens with the question's main term and goes on to say what it is."""
     main = max(weights, key=weights.get)
@@ -298,6 +316,22 @@ def _defines(unit: Unit, terms: set[str], weights: dict[str, float]) -> bool:
     opening = unit.text.split()[:5]
     return main in set(tokenize(" ".join(opening[:3]))) and bool(
         re.search(r"\b(is|are|means|refers to|measures)\b", " ".join(opening)))
+
+
+def overview_units(candidate: Candidate) -> list[Unit]:
+    """For a question that only names the document's subject ("what is Acme's dividend policy?"): the opening
+    sentence and the first sentence of each following section, skipping sentences about the page itself."""
+    chosen, sections = [], set()
+    for unit in candidate.units:
+        if _META.match(unit.text) or unit.passage in sections or unit.words < 4:
+            continue
+        if sum(u.words for u in chosen) + unit.words > MAX_WORDS:
+            break
+        chosen.append(unit)
+        sections.add(unit.passage)
+        if len(chosen) >= MAX_UNITS:
+            break
+    return chosen
 
 
 def answer_units(candidate: Candidate) -> list[Unit]:
@@ -352,6 +386,10 @@ def evidence_find(question: str, documents: list[tuple[dict, list[dict]]], idf: 
             evidence.follow_up = True
     evidence.candidates = candidates
     evidence.chosen = answer_units(candidates[0])
+    title = set(tokenize(candidates[0].document["title"]))
+    if not follow_up and set(weights) <= title and not (kind == "define" and _opening_defines(candidates[0])):
+        evidence.chosen = overview_units(candidates[0]) or evidence.chosen
+        evidence.overview = True
     evidence.names_missing = sorted(names & set(candidates[0].missing))
     return evidence
 

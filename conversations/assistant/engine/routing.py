@@ -13,7 +13,7 @@ import re
 from knowledge.ranking import tokenize
 
 from .entities import Entity
-from .intents import _FOLLOW_UP, _PRONOUNS
+from .intents import _FOLLOW_UP, _PRONOUNS, keywords
 from .knowledge import answer_knowledge, answer_no_match, evidence_gather, grounded_text
 from .replies import answer_no_data
 from .writers import WRITERS
@@ -81,8 +81,8 @@ def route(state, text: str, entities: list[Entity]):
     if intent.unknown:
         intent.kind = "unknown_symbol"
         return WRITERS["unknown_symbol"]
-    if intent.names:
-        intent.kind = "no_data"
+    if intent.names and keywords(text) & {"quote", "change", "history", "compare", "extreme"}:
+        intent.kind = "no_data"  # "the price of gold": a market question about something with no listing
         return answer_no_data
     if intent.kind == "unknown" or not state.evidence.closest:
         return WRITERS["unknown"]

@@ -1,0 +1,157 @@
+"""The assistant answers from what the knowledge base holds, through POST /api/chat: a company's policy asked in
+everyday words, follow-ups that keep the document, both market data and a definition in one answer, a plain
+"I don't know" that offers the closest documents, and never an "unknown ticker" reply for an ordinary word."""
+
+import re
+
+import pytest
+from django.conf import settings
+
+pytestmark = pytest.mark.django_db
+
+HARROWGATE = b"""# Harrowgate Mills: dividend policy
+
+Harrowgate Mills is a maker of woollen cloth. This page sets out how it pays dividends to shareholders.
+
+## How much
+
+The board aims to pay out about 40% of each year's net profit as dividends, and has not cut the dividend since
+2009.
+
+## When it is paid
+
+The dividend is paid twice a year, on 15 April and 15 October, to shareholders on the register three weeks
+before each payment date.
+
+## Special dividends
+
+When cash exceeds twice the next year's planned investment, the board may declare a special dividend.
+"""
+
+PELLOW = b"""# Pellow Outfitters: returns and refunds
+
+Pellow Outfitters sells hiking gear online and in 14 shops.
+
+## Refund window
+
+Unworn items can be returned within 45 days of delivery for a full refund to the original card. Refunds reach
+the card within 5 business days of the parcel arriving at the warehouse.
+"""
+
+
+@pytest.fixture
+def documents(aws, knowledge_base):
+    from knowledge.services import document_index_bytes
+
+    for name, data in (("harrowgate-dividend-policy.md", HARROWGATE), ("pellow-refunds.md", PELLOW)):
+        document_index_bytes(key=f"{settings.KNOWLEDGE_PREFIX}{name}", data=data)
+
+
+def _ask(client, message, conversation_id=None):
+    body = {"message": message} | ({"conversation_id": conversation_id} if conversation_id else {})
+    response = client.post("/api/chat", body, content_type="application/json")
+    assert response.status_code == 200, response.content[:300]
+    return response.json()
+
+
+def _cited(result) -> list[str]:
+    return [s["title"] for s in result["sources"] if s["kind"] == "knowledge"]
+
+
+@pytest.mark.parametrize("question", [
+    "What is Harrowgate's dividend policy?",
+    "What is Harrowgate Mills’ dividend policy?",
+    "how much of its profit does harrowgate pay out?",
+    "Has Harrowgate ever cut its dividend?",
+])
+def test_a_companys_policy_is_answered_from_its_document(documents, client, user, question):
+    client.force_login(user)
+    result = _ask(client, question)
+    assert _cited(result) == ["Harrowgate Mills: dividend policy"]
+    assert "40%" in result["reply"] or "2009" in result["reply"]
+    assert "stock listing" not in result["reply"] and "market data" not in result["reply"]
+
+
+def test_the_sentence_that_answers_is_quoted_not_the_whole_document(documents, client, user):
+    client.force_login(user)
+    result = _ask(client, "When does Harrowgate pay its dividend?")
+    assert "15 April and 15 October" in result["reply"]
+    assert "woollen cloth" not in result["reply"] and "special dividend" not in result["reply"]
+
+
+def test_the_citation_links_to_a_page_that_shows_the_passage(documents, client, user):
+    client.force_login(user)
+    result = _ask(client, "When does Harrowgate pay its dividend?")
+    source = next(s for s in result["sources"] if s["kind"] == "knowledge")
+    assert re.fullmatch(r"/knowledge/\d+/#passage-\d+", source["url"])
+    assert f"]({source['url']})" in result["reply"]
+    assert f'href="{source["url"]}"' in result["reply_html"]
+    page = client.get(source["url"].split("#")[0])
+    anchor = source["url"].split("#")[1]
+    assert page.status_code == 200 and f'id="{anchor}"' in page.content.decode()
+    assert "15 April and 15 October" in page.content.decode()
+
+
+def test_a_follow_up_keeps_the_document(documents, client, user):
+    client.force_login(user)
+    first = _ask(client, "What is Harrowgate's dividend policy?")
+    follow = _ask(client, "and when is it paid?", first["conversation_id"])
+    assert _cited(follow) == ["Harrowgate Mills: dividend policy"]
+    assert "15 April" in follow["reply"]
+
+
+def test_a_company_no_document_mentions_is_declined_with_the_closest_documents(documents, client, user):
+    client.force_login(user)
+    result = _ask(client, "What is Zyphrax's dividend policy?")
+    assert "couldn't find an answer" in result["reply"] and "Zyphrax" in result["reply"]
+    assert "Harrowgate Mills: dividend policy" in result["reply"]  # offered, as the closest
+    assert _cited(result) == [] and "couldn't find a stock listing" not in result["reply"]
+
+
+@pytest.mark.parametrize("question, words", [
+    ("I bought some crude last week, was that cheaper than waiting?", ["bought", "crude", "cheaper"]),
+    ("can I get a refund if I rest the boots first?", ["rest"]),
+    ("What's the price of crude?", ["crude"]),
+])
+def test_ordinary_words_are_never_called_tickers(documents, client, user, question, words):
+    client.force_login(user)
+    result = _ask(client, question)
+    assert "couldn't find a stock listing" not in result["reply"]
+    assert not any(f"“{w}”" in result["reply"] or f"“{w.upper()}”" in result["reply"] for w in words)
+    market = [c for c in result["tool_calls"] if c["name"] != "search_knowledge"]
+    assert market == [], market
+
+
+def test_a_word_written_like_a_ticker_gets_the_unknown_symbol_reply(documents, client, user):
+    client.force_login(user)
+    result = _ask(client, "What is the price of ZQXW?")
+    assert "couldn't find a stock listing for “ZQXW”" in result["reply"]
+
+
+def test_market_data_and_a_definition_in_one_answer(documents, client, user):
+    client.force_login(user)
+    result = _ask(client, "What is AAPL's dividend yield and what does dividend yield mean?")
+    names = [c["name"] for c in result["tool_calls"]]
+    assert "get_company_profile" in names and "search_knowledge" in names
+    assert _cited(result) == ["Dividend yield"] and "AAPL" in result["reply"]
+    assert "relative to its price" in result["reply"]
+
+
+def test_a_refund_question_goes_to_the_other_company(documents, client, user):
+    client.force_login(user)
+    result = _ask(client, "how long do I have to send back stuff I bought from pellow?")
+    assert _cited(result) == ["Pellow Outfitters: returns and refunds"] and "45 days" in result["reply"]
+
+
+@pytest.mark.parametrize("question, pattern", [
+    ("Is AMZN more volatile than WMT?", r"^\*\*(Yes|No)\.\*\* .*annualised volatility was [\d.]+% for AMZN against "
+                                        r"[\d.]+% for WMT"),
+    ("Which is more volatile, TSLA or KO?", r"^\*\*(TSLA|KO)\*\* is the more volatile"),
+    ("Did AAPL beat MSFT over the last year?", r"^\*\*(Yes|No)\.\*\* Over the last year, the return was [−+]?[\d.]+% "
+                                               r"for AAPL"),
+    ("Is Apple bigger than Microsoft?", r"^\*\*(Yes|No)\.\*\* The market capitalisation is \$[\d.]+ trillion for AAPL"),
+])
+def test_comparative_questions_get_a_direct_answer_with_the_figures(documents, client, user, question, pattern):
+    client.force_login(user)
+    result = _ask(client, question)
+    assert re.search(pattern, result["reply"]), result["reply"][:300]
