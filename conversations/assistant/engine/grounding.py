@@ -56,6 +56,9 @@ _LEADS_ON = re.compile(r"^(it|its|this|that|these|those|they|their|such|however|
 _META = re.compile(r"^(this|the following) (page|note|notice|document|guide|section|policy|summary)\b|"
                    r"^(below|here) (we|you)\b", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[a-z0-9)%\]”\"'][.!?])\s+(?=[A-Z0-9“\"($])")
+# Abbreviations a sentence does not end at ("10:00 a.m. Eastern time", "Acme Inc. pays").
+_ABBREVIATION = re.compile(r"\b(a\.m|p\.m|e\.g|i\.e|etc|inc|co|corp|ltd|no|vs|mr|mrs|ms|dr|st|approx|fig|jan|feb|"
+                           r"mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|u\.s|u\.k)\.$", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*[•*-]\s+")
 
 
@@ -153,7 +156,7 @@ def units_of(passages: list[dict]) -> list[Unit]:
         for block in _blocks(passage["text"]):
             bullet = bool(_BULLET.match(block))
             text = _BULLET.sub("", block).strip()
-            pieces = [text] if bullet else _SENTENCE.split(" ".join(text.split()))
+            pieces = [text] if bullet else _sentences(" ".join(text.split()))
             for piece in pieces:
                 piece = " ".join(piece.split())
                 if len(piece) < 3:
@@ -162,6 +165,17 @@ def units_of(passages: list[dict]) -> list[Unit]:
                                   bullet))
                 position += 1
     return units
+
+
+def _sentences(text: str) -> list[str]:
+    """The sentences of a paragraph, not split after an abbreviation."""
+    out: list[str] = []
+    for piece in _SENTENCE.split(text):
+        if out and _ABBREVIATION.search(out[-1]):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
 
 
 def _blocks(text: str) -> list[str]:
@@ -282,6 +296,8 @@ def candidate_score(question: str, document: dict, passages: list[dict], weights
         score += fit
         if unit.words < 5:
             score *= 0.7
+        if _META.match(unit.text):
+            score *= 0.3  # a sentence about the page itself ("This note sets out ...") rarely answers
         bonus = 0.0
         if kind == "define" and unit.position == 0 and title_terms and title_terms <= set(weights) | FRAME:
             bonus = 0.2  # "what is X?" and the document is about X: its opening sentence defines it
