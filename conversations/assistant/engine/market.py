@@ -43,12 +43,21 @@ def answer_quote(state: State):
             f"Trading day {q.get('latest_trading_day') or 'n/a'}: open {fmt.money(q.get('open'), cur)}, "
             f"day range {fmt.money(q.get('low'), cur)} – {fmt.money(q.get('high'), cur)}, "
             f"volume {fmt.big_number(q.get('volume'))} shares."
-            + (f" Over the last month it {fmt.direction(month.data['change'])} "
-               f"{fmt.signed_percent(month.data['change_percent'])}." if month.ok else ""))
+            + (f" Over the last month it {_moved(month.data['change'], month.data['change_percent'])}."
+               if month.ok else ""))
     text = "\n\n".join(parts + unknown_note(state))
     if shown:
         text += "\n\n" + fmt.source_line(shown[0])
     return state.answer(text, [q["symbol"] for q in shown] or None)
+
+
+def _moved(change, change_percent, *, bold: bool = False) -> str:
+    """ "rose 4.23%", "fell 1.50%", "was flat": the verb carries the sign, so the figure has none."""
+    word = fmt.direction(change)
+    if word == "was flat" or change_percent is None:
+        return word
+    figure = fmt.percent(abs(change_percent))
+    return f"{word} **{figure}**" if bold else f"{word} {figure}"
 
 
 def _move_words(change, change_percent, currency) -> str:
@@ -84,7 +93,7 @@ def answer_change(state: State):
     label = state.intent.period.label
     parts, shown = yield from _each_history(state, lambda h: (
             f"{fmt.over(label)} ({h['start_date']} to {h['end_date']}), **{h['symbol']}** "
-            f"{fmt.direction(h['change'])} **{fmt.signed_percent(h['change_percent'])}**, from "
+            f"{_moved(h['change'], h['change_percent'], bold=True)}, from "
             f"{fmt.money(h['start_close'])} to {fmt.money(h['end_close'])} ({fmt.signed_money(h['change'])}).\n\n"
             f"In that time it ranged from a low of {fmt.money(h['low'])} ({h['low_date']}) to a high of "
             f"{fmt.money(h['high'])} ({h['high_date']})."))
@@ -112,7 +121,7 @@ def answer_extreme(state: State):
 
 
 def _risk_text(h: dict, label: str) -> str:
-    sharpe = "n/a" if h["sharpe_ratio"] is None else f"{h['sharpe_ratio']:.2f}".replace("-", "−")
+    sharpe = "n/a" if h["sharpe_ratio"] is None else verdicts.fixed(h["sharpe_ratio"], 2)
     return (f"{fmt.over(label)} ({h['start_date']} to {h['end_date']}), **{h['symbol']}** had an annualised "
             f"volatility of **{fmt.percent(h['volatility_percent'])}**, a maximum drawdown of "
             f"**{fmt.percent(h['max_drawdown_percent'])}** and a Sharpe ratio of **{sharpe}** "
@@ -194,11 +203,11 @@ def _field_value(p: dict, name: str) -> str:
         "market_cap": lambda: fmt.big_money(p.get("market_cap"), cur),
         "sector": lambda: p.get("sector") or "n/a", "industry": lambda: p.get("industry") or "n/a",
         "exchange": lambda: p.get("exchange") or "n/a",
-        "beta": lambda: "n/a" if p.get("beta") is None else f"{p['beta']:.2f}",
+        "beta": lambda: "n/a" if p.get("beta") is None else verdicts.fixed(p["beta"], 2),
         "range_52": lambda: f"{fmt.money(p.get('week_52_low'), cur)} – {fmt.money(p.get('week_52_high'), cur)}",
         "shares": lambda: fmt.big_number(p.get("shares_outstanding")),
         "average_volume": lambda: fmt.big_number(p.get("average_volume")),
-        "pe_ratio": lambda: "n/a" if p.get("pe_ratio") is None else f"{p['pe_ratio']:.1f}",
+        "pe_ratio": lambda: "n/a" if p.get("pe_ratio") is None else verdicts.fixed(p["pe_ratio"], 1),
         "dividend_yield": lambda: "n/a" if p.get("dividend_yield") is None else fmt.percent(p["dividend_yield"] * 100),
     }
     return values[name]()

@@ -25,7 +25,8 @@ class Metric:
         return abs(value) if self.name == "max_drawdown_percent" else float(value)
 
 
-def _fixed(value: float, places: int) -> str:
+def fixed(value: float, places: int) -> str:
+    """A figure with ``places`` decimals, one minus sign (U+2212), no negative zero."""
     text = f"{abs(value):.{places}f}"
     return f"−{text}" if value < 0 and float(text) else text
 
@@ -39,11 +40,11 @@ METRICS = {
     "market_cap": Metric("market_cap", "profile", "is the larger", "is the smaller", "market capitalisation",
                          fmt.big_money),
     "pe_ratio": Metric("pe_ratio", "profile", "is the more expensive on earnings", "is the cheaper on earnings",
-                       "P/E ratio", lambda v: _fixed(v, 1)),
+                       "P/E ratio", lambda v: fixed(v, 1)),
     "dividend_yield": Metric("dividend_yield", "profile", "has the higher dividend yield",
                              "has the lower dividend yield", "dividend yield", lambda v: fmt.percent(v * 100)),
     "beta": Metric("beta", "profile", "has the higher beta", "has the lower beta", "beta",
-                   lambda v: _fixed(v, 2)),
+                   lambda v: fixed(v, 2)),
 }
 
 # (pattern, metric, +1 when the question asks about the larger value, -1 the smaller); first match wins.
