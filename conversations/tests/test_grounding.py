@@ -1,0 +1,404 @@
+"""Grounded answers from the knowledge base (engine/grounding.py), over a small made-up corpus: no database.
+
+The corpus is invented for these tests (fictional companies, a glossary, a concept page); the term weights are
+BM25's inverse document frequency over its passages, as the knowledge index computes them.
+"""
+
+import pytest
+
+from conversations.assistant.engine import grounding
+from knowledge.ranking import BM25Index, passage_terms, tokenize
+
+HALVORSEN, BRIGHTWATER, LARKSPUR, GLOSSARY, FREE_FLOAT = 1, 2, 3, 4, 5
+
+CORPUS = [
+    (HALVORSEN, "Halvorsen Foods: dividend policy", [
+        ("Overview", "Halvorsen Foods pays a cash dividend to its shareholders. "
+                     "The board reviews the dividend once a year."),
+        ("Payment schedule", "The final dividend is proposed by the board after the year-end audit. "
+                             "The final dividend is paid on 30 September. "
+                             "Shareholders on the register ten business days before payment receive it."),
+        ("Payout ratio", "The company aims to pay out 45% of its net profit. "
+                         "It will lower the payout when profit falls by more than a third."),
+    ]),
+    (BRIGHTWATER, "Brightwater Telecom: dividend policy", [
+        ("Overview", "Brightwater Telecom pays a quarterly dividend. "
+                     "The dividend is set by the finance committee in January."),
+        ("Payout ratio", "Brightwater Telecom pays out between 60% and 70% of free cash flow as dividends."),
+    ]),
+    (LARKSPUR, "Larkspur Outfitters: refund policy", [
+        ("Returns", "Larkspur Outfitters refunds unworn items returned within 30 days of delivery. "
+                    "Refunds go back to the original card."),
+        ("Processing", "The refund is processed within 5 business days of the item reaching the warehouse. "
+                       "A restocking fee applies to bulky items. "
+                       "The restocking fee is $4 for each bulky item returned."),
+    ]),
+    (GLOSSARY, "Glossary of trading terms", [
+        ("Orders", "• Limit order: an order to buy or sell at a set price or better.\n"
+                   "• Stop order (stop-loss): an order that becomes a market order once the price\n"
+                   "  reaches the stop price, used to cap a loss.\n"
+                   "• Market order: an order filled at once at the best available price."),
+    ]),
+    (FREE_FLOAT, "Free float", [
+        ("Definition", "Free float is the share of a company's stock that the public can trade. "
+                       "It excludes shares held by insiders, governments and parent companies."),
+        ("Why it matters", "Index providers weight companies by free float market value. "
+                           "A small float can make a stock swing more."),
+    ]),
+]
+
+
+def build(corpus):
+    """(documents, idf, ceiling) as the chat engine hands them to evidence_find."""
+    documents, entries = [], []
+    for document_id, title, sections in corpus:
+        document = {"document_id": document_id, "title": title, "key": f"kb/{document_id}.md",
+                    "version_id": "v1", "url": f"/knowledge/{document_id}"}
+        passages = [{"document_id": document_id, "passage": n, "heading": heading, "text": text,
+                     "title": title, "key": document["key"], "version_id": "v1", "url": document["url"]}
+                    for n, (heading, text) in enumerate(sections, start=1)]
+        documents.append((document, passages))
+        entries += [passage_terms(title=title, heading=p["heading"], text=p["text"]) for p in passages]
+    frequency = {}
+    for terms in entries:
+        for term in terms:
+            frequency[term] = frequency.get(term, 0) + 1
+    idf = {term: BM25Index.idf(len(entries), df) for term, df in frequency.items()}
+    return documents, idf, BM25Index.idf(len(entries), 1)
+
+
+DOCUMENTS, IDF, CEILING = build(CORPUS)
+
+
+def find(question, documents=None, idf=None, **kwargs):
+    """evidence_find as the chat engine calls it: the question's terms weighted (0.0 if unseen), its names."""
+    idf = IDF if idf is None else idf
+    weights = {term: idf.get(term, 0.0) for term in tokenize(question)}
+    return grounding.evidence_find(question, DOCUMENTS if documents is None else documents, weights,
+                                   ceiling=CEILING, names=grounding.names_in(question), **kwargs)
+
+
+def ranked(*document_ids):
+    """The corpus's documents in the order a search returned them."""
+    by_id = {document["document_id"]: (document, passages) for document, passages in DOCUMENTS}
+    return [by_id[i] for i in document_ids]
+
+
+def passage(text, number=1, heading="Section"):
+    return {"document_id": 9, "passage": number, "heading": heading, "text": text, "title": "Notes",
+            "key": "kb/9.md", "version_id": "v1", "url": "/knowledge/9"}
+
+
+# --- units_of -----------------------------------------------------------------------------------------------
+
+
+def test_units_of_splits_a_paragraph_into_sentences():
+    units = grounding.units_of([passage("Refunds take five days. They go back to the card! Why? Ask us.")])
+    assert [u.text for u in units] == ["Refunds take five days.", "They go back to the card!", "Why?",
+                                       "Ask us."]
+    assert [u.position for u in units] == [0, 1, 2, 3]
+    assert not any(u.bullet for u in units)
+
+
+def test_units_of_does_not_split_after_an_abbreviation():
+    units = grounding.units_of([passage("Trading closes at 4:00 p.m. Eastern time. Halvorsen Foods Inc. pays "
+                                        "twice a year.")])
+    assert [u.text for u in units] == ["Trading closes at 4:00 p.m. Eastern time.",
+                                       "Halvorsen Foods Inc. pays twice a year."]
+
+
+def test_units_of_keeps_a_bullet_with_its_indented_continuation_as_one_unit():
+    text = ("Order types:\n"
+            "• Limit order: an order to buy or sell\n"
+            "  at a set price or better. It may never fill.\n"
+            "- Market order: filled at once.\n"
+            "Both are common.")
+    units = grounding.units_of([passage(text)])
+    assert [(u.text, u.bullet) for u in units] == [
+        ("Order types:", False),
+        ("Limit order: an order to buy or sell at a set price or better. It may never fill.", True),
+        ("Market order: filled at once.", True),
+        ("Both are common.", False),
+    ]
+
+
+def test_units_of_numbers_units_across_passages_and_keeps_their_headings():
+    units = grounding.units_of([passage("First part here.", 1, "One"),
+                                passage("Second part here. Third part here.", 2, "Two")])
+    assert [(u.position, u.passage, u.heading) for u in units] == [(0, 1, "One"), (1, 2, "Two"),
+                                                                   (2, 2, "Two")]
+
+
+def test_units_of_separates_paragraphs_and_drops_fragments():
+    units = grounding.units_of([passage("Refunds take five days.\n\nOk\n\nFees are waived for members.")])
+    assert [u.text for u in units] == ["Refunds take five days.", "Fees are waived for members."]
+
+
+# --- question_kind ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("When is the dividend paid?", "when"),
+    ("What date is the final dividend paid?", "when"),
+    ("How often are dividends paid?", "when"),
+    ("How long does a refund take?", "duration"),
+    ("How many days until my refund arrives?", "duration"),
+    ("How much is the restocking fee?", "amount"),
+    ("What percentage of profit is paid out?", "amount"),
+    ("Who approves the dividend?", "who"),
+    ("Which committee sets the dividend?", "who"),
+    ("What is free float?", "define"),
+    ("What does EBITDA stand for?", "define"),
+    ("Explain free float", "define"),
+    ("Can I return worn shoes?", "other"),
+])
+def test_question_kind_names_the_kind_of_answer_asked_for(question, kind):
+    assert grounding.question_kind(question) == kind
+
+
+# --- weights ------------------------------------------------------------------------------------------------
+
+
+def test_english_rarity_gives_everyday_words_less_weight_than_rare_ones_and_names():
+    rarity = grounding.english_rarity("How much do I need to put into Halvorsen's buyback in 2024")
+    assert rarity["much"] < 0.5
+    assert rarity["need"] < 0.5
+    assert rarity["much"] < rarity["buyback"]
+    assert rarity["halvorsen"] == 1.0
+    assert rarity["2024"] == 0.3
+
+
+def test_question_weights_discount_everyday_words_the_knowledge_base_holds():
+    idf = {"much": 2.0, "need": 2.0, "buyback": 2.0}
+    weights = grounding.question_weights("How much do I need for a buyback", idf, set(), 2.0)
+    assert weights["much"] < weights["buyback"]
+    assert weights["need"] < weights["buyback"]
+
+
+def test_question_weights_give_an_unseen_name_full_weight_and_an_unseen_word_less():
+    question = "How much does Pinecrest pay in frumpage"
+    weights = grounding.question_weights(question, {"pay": 0.5}, grounding.names_in(question), CEILING)
+    (frumpage,) = tokenize("frumpage")
+    assert weights["pinecrest"] == pytest.approx(CEILING)
+    assert weights[frumpage] < weights["pinecrest"]  # an unseen lower-case word: maybe a typo
+    assert weights["much"] < weights[frumpage]
+    assert weights["pinecrest"] > weights["pay"]
+
+
+def test_question_weights_leave_out_words_that_only_frame_the_question():
+    question = "Hey, I was actually wondering what free float is"
+    weights = grounding.question_weights(question, IDF, set(), CEILING)
+    assert set(weights) == {"free", "float"}
+
+
+def test_names_in_takes_capitalised_words_inside_the_question_only():
+    assert grounding.names_in("When does Pinecrest Mining pay?") == {"pinecrest", "mine"}
+    assert grounding.names_in("Dividends: when are they paid?") == set()
+
+
+# --- choosing the document ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("question", "search_order", "expected"), [
+    ("When does Brightwater pay its dividend?", (HALVORSEN, BRIGHTWATER), BRIGHTWATER),
+    ("When does Halvorsen pay its dividend?", (BRIGHTWATER, HALVORSEN), HALVORSEN),
+])
+def test_it_picks_the_document_of_the_company_the_question_names(question, search_order, expected):
+    evidence = find(question, ranked(*search_order))
+    assert evidence.best.document["document_id"] == expected
+    assert evidence.confident
+    assert all(u.document_id == expected for u in evidence.chosen)
+
+
+def test_it_is_not_confident_when_no_document_mentions_the_company_named():
+    evidence = find("What is Pinecrest's dividend payout ratio?")
+    assert evidence.names_missing == ["pinecrest"]
+    assert not evidence.confident
+
+
+def test_it_still_offers_the_closest_documents_when_the_company_named_is_missing():
+    evidence = find("What is Pinecrest's dividend payout ratio?")
+    assert {d["document_id"] for d in evidence.closest} == {HALVORSEN, BRIGHTWATER}
+
+
+def test_it_is_confident_about_the_same_question_for_a_company_it_knows():
+    evidence = find("What is Halvorsen's dividend payout ratio?")
+    assert evidence.names_missing == []
+    assert evidence.confident
+    assert evidence.best.document["document_id"] == HALVORSEN
+
+
+# --- choosing the sentences ---------------------------------------------------------------------------------
+
+
+def test_it_prefers_the_sentence_with_a_date_when_asked_when():
+    evidence = find("When is Halvorsen's final dividend?")
+    assert evidence.kind == "when"
+    assert evidence.chosen[0].text == "The final dividend is paid on 30 September."
+
+
+def test_without_when_the_first_sentence_on_the_subject_answers():
+    evidence = find("Tell me about Halvorsen's final dividend")
+    assert evidence.chosen[0].text == "The final dividend is proposed by the board after the year-end audit."
+
+
+def test_it_prefers_the_sentence_with_a_figure_when_asked_how_much():
+    evidence = find("How much is the Larkspur restocking fee?")
+    assert evidence.kind == "amount"
+    assert [u.text for u in evidence.chosen] == ["The restocking fee is $4 for each bulky item returned."]
+
+
+def test_it_finds_the_percentage_asked_for():
+    evidence = find("What percentage of profit does Halvorsen pay out?")
+    assert evidence.chosen[0].text == "The company aims to pay out 45% of its net profit."
+
+
+def test_it_prefers_the_sentence_with_a_span_when_asked_how_long():
+    evidence = find("How long does Larkspur take to process a refund?")
+    assert evidence.best.document["document_id"] == LARKSPUR
+    assert "within 5 business days" in grounding.units_markdown(evidence.chosen)
+
+
+def test_what_is_x_picks_the_opening_of_the_document_titled_x():
+    evidence = find("What is free float?")
+    assert evidence.best.document["document_id"] == FREE_FLOAT
+    assert evidence.chosen[0].position == 0
+    assert evidence.chosen[0].text.startswith("Free float is the share")
+    assert not evidence.overview
+    assert evidence.confident and evidence.specific
+
+
+def test_what_is_x_picks_the_glossary_entry_when_no_document_is_titled_x():
+    evidence = find("What is a stop order?")
+    assert evidence.best.document["document_id"] == GLOSSARY
+    assert evidence.chosen[0].bullet
+    assert evidence.chosen[0].text.startswith("Stop order (stop-loss): an order that becomes a market order")
+    assert evidence.confident
+
+
+# --- follow-ups ---------------------------------------------------------------------------------------------
+
+
+def test_a_follow_up_keeps_the_earlier_document_over_a_better_match():
+    question = "And what share of free cash flow?"
+    assert find(question).best.document["document_id"] == BRIGHTWATER  # on its own, another document matches
+    evidence = find(question, follow_up=True, context_documents={HALVORSEN})
+    assert evidence.follow_up
+    assert evidence.best.document["document_id"] == HALVORSEN
+    assert all(u.document_id == HALVORSEN for u in evidence.chosen)
+
+
+def test_a_follow_up_moves_on_when_it_names_another_documents_subject():
+    evidence = find("And what about Brightwater Telecom's dividend policy?", follow_up=True,
+                    context_documents={HALVORSEN})
+    assert not evidence.follow_up
+    assert evidence.best.document["document_id"] == BRIGHTWATER
+
+
+# --- answer_units -------------------------------------------------------------------------------------------
+
+
+def test_answer_units_add_the_sentence_before_one_that_starts_with_it():
+    evidence = find("Does Halvorsen ever lower its payout?")
+    texts = [u.text for u in evidence.chosen]
+    assert texts == ["The company aims to pay out 45% of its net profit.",
+                     "It will lower the payout when profit falls by more than a third."]
+
+
+def test_answer_units_add_the_sentence_before_one_that_starts_with_this():
+    text = ("Halvorsen Foods buys back shares every spring. Shareholders approve buybacks in March. "
+            "This keeps the share count from growing too quickly.")
+    units = grounding.units_of([passage(text)])
+    for unit in units:
+        unit.score = 1.0 if unit.text.startswith("This") else 0.1
+    assert [u.text for u in grounding.answer_units(
+        grounding.Candidate({}, units, 1.0, 1.0, 1.0, []))] == [
+        "Shareholders approve buybacks in March.", "This keeps the share count from growing too quickly."]
+
+
+def test_answer_units_do_not_add_the_sentence_before_a_self_contained_one():
+    units = grounding.units_of([passage("Halvorsen Foods buys back shares every spring. Shareholders approve "
+                                        "buybacks at the annual meeting held in March.")])
+    units[0].score, units[1].score = 0.1, 1.0
+    chosen = grounding.answer_units(grounding.Candidate({}, units, 1.0, 1.0, 1.0, []))
+    assert [u.position for u in chosen] == [1]
+
+
+# --- units_markdown -----------------------------------------------------------------------------------------
+
+
+def test_units_markdown_renders_bullets_as_a_list_after_a_blank_line():
+    text = "Order types:\n• Limit order: at a set price.\n• Market order: at once.\nBoth are common."
+    units = grounding.units_of([passage(text)])
+    assert grounding.units_markdown(units) == ("Order types:\n"
+                                               "\n"
+                                               "- Limit order: at a set price.\n"
+                                               "- Market order: at once.\n"
+                                               "\n"
+                                               "Both are common.")
+
+
+def test_units_markdown_joins_sentences_into_one_paragraph():
+    units = grounding.units_of([passage("Refunds take five days. They go back to the card.")])
+    assert grounding.units_markdown(units) == "Refunds take five days. They go back to the card."
+
+
+# --- Evidence.specific --------------------------------------------------------------------------------------
+
+
+def test_evidence_is_not_specific_when_only_the_titles_words_match():
+    evidence = find("Does Larkspur Outfitters offer gift wrapping?")
+    assert evidence.best.document["document_id"] == LARKSPUR
+    assert not evidence.specific
+
+
+def test_evidence_is_specific_when_a_sentence_answers_beyond_the_title():
+    evidence = find("How long does Larkspur take to process a refund?")
+    assert evidence.specific
+
+
+# --- bugs ---------------------------------------------------------------------------------------------------
+
+QUILLON = (6, "Quillon Robotics: share buyback", [
+    ("Buyback", "Quillon Robotics approved a share buyback in 2021. "
+                "Shareholders may vote to extend the share buyback at a later meeting."),
+])
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "_DATE matches the verb 'may' as the month May: for a 'when' question a sentence with 'may' outranks "
+    "the one with the year"))
+def test_the_verb_may_is_not_taken_for_a_date_when_asked_when():
+    documents, idf, _ = build(CORPUS + [QUILLON])
+    evidence = find("When did Quillon start its buyback?", documents, idf)
+    assert evidence.chosen[0].text == "Quillon Robotics approved a share buyback in 2021."
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the definition bonus (_defines) keys on the single heaviest term, here 'order', which every glossary "
+    "entry's label holds; the tie goes to the earlier entry, the stop order that mentions 'market order'"))
+def test_what_is_x_picks_the_glossary_entry_labelled_x_over_one_that_mentions_x():
+    evidence = find("What is a market order?")
+    assert evidence.chosen[0].text.startswith("Market order:")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "answer_units adds the unit after a best unit at position 0, meant for a concept page's opening; for a "
+    "glossary's first bullet it appends the next, unrelated entry"))
+def test_a_glossary_answer_does_not_append_the_next_entry():
+    evidence = find("What is a limit order?")
+    assert [u.text for u in evidence.chosen] == [
+        "Limit order: an order to buy or sell at a set price or better."]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "_FIGURE counts any digit, so a day of the month ('15 March') is a figure for 'how much'; on a tie the "
+    "earlier date sentence wins over the percentage"))
+def test_how_much_prefers_an_amount_over_a_day_of_the_month():
+    interim = (7, "Tarrow Mills: dividend policy", [
+        ("Payments", "Tarrow Mills pays its interim dividend on 15 March. "
+                     "Tarrow Mills pays out 45% of its net profit as dividends."),
+    ])
+    documents, idf, _ = build(CORPUS + [interim])
+    evidence = find("How much does Tarrow pay out?", documents, idf)
+    assert evidence.chosen[0].text == "Tarrow Mills pays out 45% of its net profit as dividends."
