@@ -221,7 +221,7 @@ def snippet(text: str, query: str, width: int = 320) -> str:
     if len(" ".join(words)) <= width:
         return " ".join(words)
     wanted = set(query_terms(query))
-    stems = [stem(_first_word(w)) for w in words]
+    stems = [_token_stem(w) for w in words]
     best, best_hits, size = 0, -1, max(10, width // 7)
     for start in range(0, max(1, len(words) - size + 1), 4):
         hits = sum(1 for s in stems[start:start + size] if s in wanted)
@@ -231,6 +231,11 @@ def snippet(text: str, query: str, width: int = 320) -> str:
     if len(piece) > width:
         piece = piece[:width].rsplit(" ", 1)[0]
     return ("… " if best else "") + piece + (" …" if best + size < len(words) else "")
+
+
+@lru_cache(maxsize=100_000)
+def _token_stem(token: str) -> str:
+    return stem(_first_word(token))
 
 
 def _first_word(token: str) -> str:

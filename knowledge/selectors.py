@@ -99,17 +99,21 @@ def document_with_passages_get(*, document_id: int) -> tuple[KnowledgeDocument, 
     return document, list(document.passages.order_by("ordinal").only("ordinal", "heading", "text"))
 
 
-def knowledge_passages(*, document_id: int) -> list[dict]:
-    """Every passage of an indexed document, in order (heading, text, ordinal), from the in-memory index."""
+def knowledge_passages(*, document_ids) -> dict[int, list[dict]]:
+    """Every passage of each indexed document, in order (heading, text, ordinal), from the in-memory index."""
     index = knowledge_index()
-    doc = index.documents.get(document_id)
-    if doc is None:
-        return []
-    rows = sorted((entry.ref for entry in index.by_doc.get(document_id, ())), key=lambda ref: ref[0])
-    return [{"document_id": document_id, "title": doc["title"], "key": doc["key"], "version_id": doc["version_id"],
+    out = {}
+    for document_id in document_ids:
+        doc = index.documents.get(document_id)
+        if doc is None:
+            continue
+        rows = sorted((entry.ref for entry in index.by_doc.get(document_id, ())), key=lambda ref: ref[0])
+        out[document_id] = [
+            {"document_id": document_id, "title": doc["title"], "key": doc["key"], "version_id": doc["version_id"],
              "passage": ordinal, "heading": heading, "text": text,
              "url": document_url(document_id=document_id, passage=ordinal or None)}
             for ordinal, heading, text in rows]
+    return out
 
 
 def knowledge_term_weights(*, terms) -> dict[str, float]:

@@ -176,7 +176,7 @@ def _intro_passage(document_id):
     """The document's opening passage, with the next one when the opening is short (the formula, usually)."""
     from knowledge.selectors import knowledge_passages
 
-    passages = knowledge_passages(document_id=document_id)[:2]
+    passages = knowledge_passages(document_ids=[document_id]).get(document_id, [])[:2]
     if not passages or passages[0]["passage"] != 0:
         return None
     heading, text = passages[0]["heading"], passages[0]["text"]

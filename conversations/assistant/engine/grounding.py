@@ -9,7 +9,7 @@ the answer.
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from wordfreq import zipf_frequency
@@ -257,22 +257,35 @@ def _alternatives(term: str) -> dict[str, float]:
     return out
 
 
-def candidate_score(question: str, document: dict, passages: list[dict], weights: dict[str, float], *,
+@dataclass(frozen=True)
+class DocumentView:
+    """A document as grounding reads it: its units and the terms of each, computed once per version."""
+
+    document: dict
+    units: tuple[Unit, ...]
+    unit_terms: tuple[frozenset, ...]
+    heading_terms: dict
+    title_terms: frozenset
+    doc_terms: frozenset
+
+
+def document_view(document: dict, passages: list[dict]) -> DocumentView:
+    title_terms = frozenset(tokenize(document["title"]))
+    units = units_of(passages)
+    heading_terms = {p["passage"]: frozenset(tokenize(p["heading"])) for p in passages}
+    unit_terms = tuple(frozenset(tokenize(u.text)) for u in units)
+    doc_terms = title_terms.union(*heading_terms.values(), *unit_terms)
+    return DocumentView(document, tuple(units), unit_terms, heading_terms, title_terms, doc_terms)
+
+
+def candidate_score(question: str, view: DocumentView, weights: dict[str, float], *,
                     kind: str, rank: int, follow_up: bool = False) -> Candidate:
     """How well one document answers the question, with each of its units scored."""
     total = sum(weights.values()) or 1.0
-    title_terms = set(tokenize(document["title"]))
-    units = units_of(passages)
-    doc_terms = set(title_terms)
-    heading_terms = {}
-    for passage in passages:
-        heading_terms[passage["passage"]] = set(tokenize(passage["heading"]))
-        doc_terms |= heading_terms[passage["passage"]]
-    unit_terms = []
-    for unit in units:
-        terms = set(tokenize(unit.text))
-        unit_terms.append(terms)
-        doc_terms |= terms
+    document, title_terms, doc_terms, heading_terms = view.document, view.title_terms, view.doc_terms, \
+        view.heading_terms
+    units = [replace(u) for u in view.units]
+    unit_terms = view.unit_terms
     alternatives = {term: _alternatives(term) for term in weights}
 
     def found(term: str, where: set[str]) -> float:
@@ -282,7 +295,7 @@ def candidate_score(question: str, document: dict, passages: list[dict], weights
     titled = sum(weights[t] * found(t, title_terms) for t in weights) / total
     missing = [t for t in weights if not found(t, doc_terms)]
     for unit, terms in zip(units, unit_terms, strict=True):
-        heading = heading_terms.get(unit.passage, set())
+        heading = heading_terms.get(unit.passage, frozenset())
         # The title's terms hold for every sentence of the document ("Glenhaven" in "Glenhaven: capital
         # spending plan"): they count in full for how well the document answers (``support``), and a little for
         # which of its sentences answers, which the question's other words and the kind of answer decide.
@@ -378,19 +391,21 @@ def answer_units(candidate: Candidate) -> list[Unit]:
     return [chosen[p] for p in sorted(chosen)]
 
 
-def evidence_find(question: str, documents: list[tuple[dict, list[dict]]], idf: dict[str, float], *,
+def evidence_find(question: str, documents: list, idf: dict[str, float], *,
                   ceiling: float,
                   names: set[str] = frozenset(), context_documents: set = frozenset(),
                   follow_up: bool = False) -> Evidence:
-    """Rank the candidate documents (best search match first) for ``question`` and pick the answer's units."""
+    """Rank the candidate documents (best search match first: DocumentViews, or (document, passages) pairs)
+    for ``question`` and pick the answer's units."""
+    documents = [d if isinstance(d, DocumentView) else document_view(*d) for d in documents]
     evidence = Evidence(question)
     weights = question_weights(question, idf, names, ceiling)
     if not weights or not documents:
         return evidence
     kind = evidence.kind = question_kind(question)
-    candidates = [candidate_score(question, document, passages, weights, kind=kind, rank=rank,
-                                  follow_up=follow_up and document["document_id"] in context_documents)
-                  for rank, (document, passages) in enumerate(documents)]
+    candidates = [candidate_score(question, view, weights, kind=kind, rank=rank,
+                                  follow_up=follow_up and view.document["document_id"] in context_documents)
+                  for rank, view in enumerate(documents)]
     candidates.sort(key=lambda c: -c.score)
     if follow_up:
         # "and when is it paid?": the last answer's document, unless the question names another's subject

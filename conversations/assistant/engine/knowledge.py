@@ -2,6 +2,8 @@
 passage, always citing the document."""
 
 import re
+import threading
+from collections import OrderedDict
 
 from knowledge.ranking import tokenize
 
@@ -135,19 +137,36 @@ def evidence_gather(state: State, text: str, *, follow_up: bool = False):
     ids = [hit["document_id"] for hit in result.data["results"]] if result.ok else []
     if follow_up:
         ids += [d for d in context_documents if d not in ids]
-    documents = []
-    for document_id in ids:
-        passages = knowledge_passages(document_id=document_id)
-        if passages:
-            first = passages[0]
-            documents.append(({"document_id": document_id, "title": first["title"], "key": first["key"],
-                               "version_id": first["version_id"], "url": first["url"].split("#")[0]}, passages))
+    documents = [_view(passages) for passages in knowledge_passages(document_ids=ids).values() if passages]
     weights = knowledge_term_weights(terms=set(tokenize(text)))
     ceiling = weights.pop(None)
     evidence = grounding.evidence_find(text, documents, weights, ceiling=ceiling, names=grounding.names_in(text),
                                        context_documents=set(context_documents), follow_up=follow_up)
     evidence.search = result
     return evidence
+
+
+_VIEWS: OrderedDict = OrderedDict()  # document views by version and text: a document is split and tokenised once
+_VIEWS_MAX = 512
+_views_lock = threading.Lock()
+
+
+def _view(passages: list[dict]) -> grounding.DocumentView:
+    first = passages[0]
+    key = (first["document_id"], first["version_id"], hash(tuple(p["text"] for p in passages)))
+    with _views_lock:
+        view = _VIEWS.get(key)
+        if view is not None:
+            _VIEWS.move_to_end(key)
+            return view
+    view = grounding.document_view({"document_id": first["document_id"], "title": first["title"],
+                                    "key": first["key"], "version_id": first["version_id"],
+                                    "url": first["url"].split("#")[0]}, passages)
+    with _views_lock:
+        _VIEWS[key] = view
+        while len(_VIEWS) > _VIEWS_MAX:
+            _VIEWS.popitem(last=False)
+    return view
 
 
 def _cite_units(state: State, document: dict, units: list) -> str:

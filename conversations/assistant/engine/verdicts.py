@@ -98,6 +98,9 @@ def verdict(question: Asked, rows: list[dict], *, period_words: str = "", source
     was = "was" if period_words else "is"
     if len(known) < 2:
         lacking = [row["symbol"] for row in rows if metric.value(row) is None]
+        if not lacking:
+            having = ", ".join(symbol for symbol, _, _ in known) or "none of them"
+            return f"I can't say: I have the {metric.label} of only {having}, so there is nothing to compare it with."
         return (f"I can't say: the {source or 'market'} data has no {metric.label} for "
                 f"{_and(lacking)}, so the figures cannot be compared.")
     ranked = sorted(known, key=lambda item: item[1], reverse=question.direction > 0)
