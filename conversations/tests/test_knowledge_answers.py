@@ -28,6 +28,12 @@ before each payment date.
 When cash exceeds twice the next year's planned investment, the board may declare a special dividend.
 """
 
+APPLE_CAFE = b"""# Apple: employee cafeteria rules
+
+Apple's staff cafeteria at the Cupertino campus opens at 7:30 a.m. and closes at 3 p.m. on working days.
+Meals are subsidised by 60% for employees.
+"""
+
 PELLOW = b"""# Pellow Outfitters: returns and refunds
 
 Pellow Outfitters sells hiking gear online and in 14 shops.
@@ -43,7 +49,8 @@ the card within 5 business days of the parcel arriving at the warehouse.
 def documents(aws, knowledge_base):
     from knowledge.services import document_index_bytes
 
-    for name, data in (("harrowgate-dividend-policy.md", HARROWGATE), ("pellow-refunds.md", PELLOW)):
+    for name, data in (("harrowgate-dividend-policy.md", HARROWGATE), ("pellow-refunds.md", PELLOW),
+                       ("apple-cafeteria.md", APPLE_CAFE)):
         document_index_bytes(key=f"{settings.KNOWLEDGE_PREFIX}{name}", data=data)
 
 
@@ -155,3 +162,9 @@ def test_comparative_questions_get_a_direct_answer_with_the_figures(documents, c
     client.force_login(user)
     result = _ask(client, question)
     assert re.search(pattern, result["reply"]), result["reply"][:300]
+
+
+def test_a_listed_company_with_a_document_about_it_gets_both(documents, client, user):
+    client.force_login(user)
+    result = _ask(client, "When does Apple's cafeteria open?")
+    assert _cited(result) == ["Apple: employee cafeteria rules"] and "7:30 a.m." in result["reply"]

@@ -66,6 +66,8 @@ def route(state, text: str, entities: list[Entity]):
         return answer_knowledge
     if intent.symbols and intent.kind in MARKET:
         market = WRITERS[intent.kind]
+        if confident and intent.kind != "advice" and _about(state.evidence, text, entities):
+            return _both(market, state.evidence)  # "Apple's dividend policy" and a document about it
         if intent.kind != "advice" and _CONCEPT.search(text.lower()):
             concept = _without(text, entities)
             evidence = yield from evidence_gather(state, concept)
@@ -95,6 +97,12 @@ def _mentions(evidence, text: str, entities: list[Entity]) -> bool:
     best = evidence.best
     words = {t for e in entities for t in tokenize(_written(text, e))}
     return bool(best) and words.isdisjoint(best.missing)
+
+
+def _about(evidence, text: str, entities: list[Entity]) -> bool:
+    """Whether the best document is about a company the question names (its name or ticker in the title)."""
+    title = set(tokenize(evidence.best.document["title"]))
+    return any(set(tokenize(_written(text, e))) & title for e in entities)
 
 
 def _without(text: str, entities: list[Entity]) -> str:
