@@ -365,35 +365,23 @@ QUILLON = (6, "Quillon Robotics: share buyback", [
 ])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "_DATE matches the verb 'may' as the month May: for a 'when' question a sentence with 'may' outranks "
-    "the one with the year"))
 def test_the_verb_may_is_not_taken_for_a_date_when_asked_when():
     documents, idf, _ = build(CORPUS + [QUILLON])
     evidence = find("When did Quillon start its buyback?", documents, idf)
     assert evidence.chosen[0].text == "Quillon Robotics approved a share buyback in 2021."
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the definition bonus (_defines) keys on the single heaviest term, here 'order', which every glossary "
-    "entry's label holds; the tie goes to the earlier entry, the stop order that mentions 'market order'"))
 def test_what_is_x_picks_the_glossary_entry_labelled_x_over_one_that_mentions_x():
     evidence = find("What is a market order?")
     assert evidence.chosen[0].text.startswith("Market order:")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "answer_units adds the unit after a best unit at position 0, meant for a concept page's opening; for a "
-    "glossary's first bullet it appends the next, unrelated entry"))
 def test_a_glossary_answer_does_not_append_the_next_entry():
     evidence = find("What is a limit order?")
     assert [u.text for u in evidence.chosen] == [
         "Limit order: an order to buy or sell at a set price or better."]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "_FIGURE counts any digit, so a day of the month ('15 March') is a figure for 'how much'; on a tie the "
-    "earlier date sentence wins over the percentage"))
 def test_how_much_prefers_an_amount_over_a_day_of_the_month():
     interim = (7, "Tarrow Mills: dividend policy", [
         ("Payments", "Tarrow Mills pays its interim dividend on 15 March. "

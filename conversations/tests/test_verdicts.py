@@ -189,18 +189,12 @@ def test_verdict_cannot_say_when_only_one_row_came_back():
 # --- bugs ---------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the drawdown pattern is always +1 and _LOWER is applied only to dividend yield, P/E and beta: 'smaller "
-    "drawdown' is answered as 'fell further'"))
 @pytest.mark.parametrize("text", ["Which had the smaller drawdown, AMZN or WMT?",
                                   "Which had the lower drawdown, AMZN or WMT?"])
 def test_asked_reads_a_smaller_drawdown_as_the_one_that_held_up_better(text):
     assert asked(text, ["AMZN", "WMT"]).direction == -1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the volatility patterns know 'more/less volatile' and 'higher volatility' but not the superlatives or "
-    "'lower volatility': asked() returns None"))
 @pytest.mark.parametrize(("text", "direction"), [
     ("Which is the most volatile, AAPL, MSFT or KO?", 1),
     ("Which is the least volatile, AAPL, MSFT or KO?", -1),
@@ -213,18 +207,12 @@ def test_asked_reads_superlatives_and_lower_volatility(text, direction):
     assert question.direction == direction
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a tie between the other two symbols at the top returns 'Neither' before the yes/no branch, though the "
-    "subject clearly loses"))
 def test_verdict_says_no_when_the_subject_loses_and_the_others_tie():
     question = asked("Is KO more volatile than AMZN and WMT?", ["KO", "AMZN", "WMT"])
     text = verdict(question, [vol("KO", 10.0), vol("AMZN", 30.0), vol("WMT", 30.0)])
     assert text.startswith("**No.**")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Metric.show is called without the row's currency, so big_money writes $ while the comparison table "
-    "below it writes the profile's currency"))
 def test_verdict_writes_market_caps_in_the_profiles_currency():
     question = asked("Is SAP bigger than ASML?", ["SAP", "ASML"])
     rows = [{"symbol": "SAP", "market_cap": 2.4e11, "currency": "EUR"},

@@ -42,12 +42,15 @@ _DURATION = re.compile(r"\b(how long|how soon|within how|how many (days|weeks|mo
 _WHO = re.compile(r"\b(who|whom|which (team|committee|person|people|department|officer))\b")
 _DEFINE = re.compile(r"^\s*(what('s| is| are| does)|whats|define|explain|meaning of|what do)\b|\b(mean|means|stand for)\b")
 
-_DATE = re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|december|"
+_DATE = re.compile(r"\b(january|february|march|april|\d{1,2}(st|nd|rd|th)? may|may \d{1,2}|june|july|august|"
+                   r"september|october|november|december|"
                    r"jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec|monday|tuesday|wednesday|thursday|friday|"
                    r"saturday|sunday|quarter(ly)?|\d{1,2}(st|nd|rd|th)|days? (after|before)|business days?|"
                    r"deadline|twice a year|once a year|every (year|month|quarter))\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(19|20)\d\d\b")
-_FIGURE = re.compile(r"\d|%|\$|€|£|\b(percent|half|third|quarter|double|twice)\b", re.IGNORECASE)
+_FIGURE = re.compile(r"\d\s*%|[$€£]\s*\d|\b\d[\d,.]*\s*(percent|per cent|million|billion|thousand|times|x)\b|"
+                     r"\b(percent|half|a third|a quarter|double|twice)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"\d")
 _SPAN = re.compile(r"\b\d+\s*(business |calendar |working )?(days?|weeks?|months?|years?|hours?|minutes?)\b",
                    re.IGNORECASE)
 _PROPER = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+")
@@ -240,8 +243,8 @@ def _fit(kind: str, unit: Unit) -> float:
         return 0.2 if _DATE.search(text) else 0.07 if _YEAR.search(text) else 0.0
     if kind == "duration":
         return 0.15 if _SPAN.search(text) else 0.0
-    if kind == "amount":
-        return 0.12 if _FIGURE.search(text) else 0.0
+    if kind == "amount":  # a share or a sum says more than any number (a date's day is a number too)
+        return 0.12 if _FIGURE.search(text) else 0.04 if _NUMBER.search(text) else 0.0
     if kind == "who":
         return 0.1 if _PROPER.search(text) else 0.0
     if kind == "define":
@@ -340,8 +343,9 @@ def _defines(unit: Unit, terms: set[str], weights: dict[str, float]) -> bool:
     """The unit opens with the question's main term and goes on to say what it is."""
     main = max(weights, key=weights.get)
     label = unit.text.split(":")[0] if ":" in unit.text[:80] else ""
-    if label and len(label.split()) <= 6:
-        return main in set(tokenize(label))
+    if label and len(label.split()) <= 6:  # "Market order: ...": the label names every term of the question
+        named = set(tokenize(re.sub(r"\(.*?\)", " ", label))) | set(tokenize(label))
+        return set(weights) - FRAME <= named
     opening = unit.text.split()[:5]
     return main in set(tokenize(" ".join(opening[:3]))) and bool(
         re.search(r"\b(is|are|means|refers to|measures)\b", " ".join(opening)))
@@ -375,7 +379,8 @@ def answer_units(candidate: Candidate) -> list[Unit]:
     if before and before.passage == best.passage and (_LEADS_ON.match(best.text) or best.words < 8):
         chosen[before.position] = before
     after = by_position.get(best.position + 1)
-    if after and after.passage == best.passage and (best.words < 8 or best.text.endswith(":") or best.position == 0):
+    if after and after.passage == best.passage and (best.words < 8 or best.text.endswith(":")
+                                                    or best.position == 0 and not best.bullet):
         chosen[after.position] = after
     covered = set(best.matched)
     for unit in sorted(units, key=lambda u: -u.score):

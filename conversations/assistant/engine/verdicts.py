@@ -16,7 +16,7 @@ class Metric:
     more: str  # what the one with the larger value did or is ("is the more volatile")
     less: str  # and the one with the smaller ("is the less volatile")
     label: str  # what the figure is ("annualised volatility")
-    show: object  # how a value is written
+    show: object  # how a value is written (value, currency)
 
     def value(self, row: dict) -> float | None:
         value = row.get(self.name)
@@ -33,25 +33,27 @@ def fixed(value: float, places: int) -> str:
 
 METRICS = {
     "volatility": Metric("volatility_percent", "history", "is the more volatile", "is the less volatile",
-                         "annualised volatility", fmt.percent),
+                         "annualised volatility", lambda v, c: fmt.percent(v)),
     "drawdown": Metric("max_drawdown_percent", "history", "fell further from a peak", "held up better from a peak",
-                       "maximum drawdown", lambda v: fmt.percent(-abs(v))),
-    "return": Metric("change_percent", "history", "did better", "did worse", "return", fmt.signed_percent),
+                       "maximum drawdown", lambda v, c: fmt.percent(-abs(v))),
+    "return": Metric("change_percent", "history", "did better", "did worse", "return", lambda v, c: fmt.signed_percent(v)),
     "market_cap": Metric("market_cap", "profile", "is the larger", "is the smaller", "market capitalisation",
-                         fmt.big_money),
+                         lambda v, c: fmt.big_money(v, c or "USD")),
     "pe_ratio": Metric("pe_ratio", "profile", "is the more expensive on earnings", "is the cheaper on earnings",
-                       "P/E ratio", lambda v: fixed(v, 1)),
+                       "P/E ratio", lambda v, c: fixed(v, 1)),
     "dividend_yield": Metric("dividend_yield", "profile", "has the higher dividend yield",
-                             "has the lower dividend yield", "dividend yield", lambda v: fmt.percent(v * 100)),
+                             "has the lower dividend yield", "dividend yield", lambda v, c: fmt.percent(v * 100)),
     "beta": Metric("beta", "profile", "has the higher beta", "has the lower beta", "beta",
-                   lambda v: fixed(v, 2)),
+                   lambda v, c: fixed(v, 2)),
 }
 
 # (pattern, metric, +1 when the question asks about the larger value, -1 the smaller); first match wins.
 _ASKS = (
-    (r"\b(less volatile|more stable|steadier|calmer|less risky|safer)\b", "volatility", -1),
-    (r"\b(more volatile|volatil\w* (more|higher)|(more|higher) volatil\w*|swings? more|jumpier|riskier|"
-     r"more risky|risk(ier)?)\b", "volatility", 1),
+    (r"\b(less volatile|least volatile|lower volatility|lowest volatility|less volatility|more stable|"
+     r"most stable|steadier|steadiest|calmer|less risky|least risky|safer|safest)\b", "volatility", -1),
+    (r"\b(more volatile|most volatile|volatil\w* (more|higher)|(more|higher|highest) volatil\w*|swings? more|"
+     r"jumpier|riskier|riskiest|more risky|most risky|risk(ier)?)\b", "volatility", 1),
+    (r"\b(smaller|lower|shallower|smallest|lowest) (max(imum)? )?drawdowns?|held up better\b", "drawdown", -1),
     (r"\b(drawdown|fell (further|more|harder)|dropped more|lost more)\b", "drawdown", 1),
     (r"\b(underperform\w*|did worse|do worse|lagged|trailed|gained less|grew less|returned less)\b", "return", -1),
     (r"\b(beat|beaten|outperform\w*|did better|do better|done better|gained more|grew (more|faster)|"
@@ -106,7 +108,8 @@ def verdict(question: Asked, rows: list[dict], *, period_words: str = "", source
     ranked = sorted(known, key=lambda item: item[1], reverse=question.direction > 0)
     top_symbol = ranked[0][0]
     verb = metric.more if question.direction > 0 else metric.less
-    if ranked[0][1] == ranked[1][1]:
+    tied = {symbol for symbol, value, _ in ranked if value == ranked[0][1]}
+    if len(tied) > 1 and (not question.yes_no or question.subject in tied):
         return f"**Neither**: {when}the {metric.label} {was} {_figures(metric, known, top_symbol)}."
     if not question.yes_no:
         return f"**{top_symbol}** {verb}: {when}the {metric.label} {was} {_figures(metric, known, top_symbol)}."
@@ -127,5 +130,5 @@ def _and(items: list[str]) -> str:
 
 def _figures(metric: Metric, known: list[tuple], first: str) -> str:
     ordered = sorted(known, key=lambda item: item[0] != first)
-    parts = [f"{metric.show(row[metric.name])} for {symbol}" for symbol, _, row in ordered]
+    parts = [f"{metric.show(row[metric.name], row.get('currency'))} for {symbol}" for symbol, _, row in ordered]
     return parts[0] + (" against " + " and ".join(parts[1:]) if len(parts) > 1 else "")
