@@ -1,6 +1,7 @@
 """Reads: search, document versions, download links."""
 
 import threading
+import time
 
 from django.conf import settings
 from django.urls import reverse
@@ -8,15 +9,29 @@ from django.urls import reverse
 from stocktool.aws import get_s3_service
 
 from .models import KnowledgeDocument, KnowledgeIndexState, KnowledgePassage
-from .ranking import BM25Index, Entry, snippet
+from .ranking import BM25Index, Entry, snippet, tokenize
 from .storage import uses_s3
 
 _lock = threading.Lock()
 _cache: dict = {"token": None, "index": None}
 
 
+_checked = {"token": None, "at": 0.0}
+
+
 def _current_token() -> str:
-    return KnowledgeIndexState.objects.filter(pk=1).values_list("token", flat=True).first() or ""
+    """The index's current token, asked of the database at most every KNOWLEDGE_INDEX_CHECK_SECONDS."""
+    now = time.monotonic()
+    if _checked["token"] is not None and now - _checked["at"] < settings.KNOWLEDGE_INDEX_CHECK_SECONDS:
+        return _checked["token"]
+    token = KnowledgeIndexState.objects.filter(pk=1).values_list("token", flat=True).first() or ""
+    _checked["token"], _checked["at"] = token, now
+    return token
+
+
+def knowledge_index_forget_check() -> None:
+    """This process changed the index: its next search asks the database again."""
+    _checked["token"] = None
 
 
 def knowledge_index() -> BM25Index:
@@ -39,6 +54,7 @@ def _load_index() -> BM25Index:
                for doc_id, ordinal, heading, text, terms in rows]
     index = BM25Index(entries)
     index.documents = docs
+    index.title_terms = frozenset(term for d in docs.values() for term in tokenize(d["title"] or ""))
     return index
 
 
@@ -108,12 +124,18 @@ def knowledge_passages(*, document_ids) -> dict[int, list[dict]]:
         if doc is None:
             continue
         rows = sorted((entry.ref for entry in index.by_doc.get(document_id, ())), key=lambda ref: ref[0])
+        page = document_url(document_id=document_id)
         out[document_id] = [
             {"document_id": document_id, "title": doc["title"], "key": doc["key"], "version_id": doc["version_id"],
              "passage": ordinal, "heading": heading, "text": text,
-             "url": document_url(document_id=document_id, passage=ordinal or None)}
+             "url": f"{page}#passage-{ordinal}" if ordinal else page}
             for ordinal, heading, text in rows]
     return out
+
+
+def knowledge_titles_mention(*, text: str) -> bool:
+    """Whether any indexed document's title shares a term with ``text`` (a company's name, say): a set lookup."""
+    return not knowledge_index().title_terms.isdisjoint(tokenize(text))
 
 
 def knowledge_term_weights(*, terms) -> dict[str, float]:

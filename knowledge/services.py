@@ -15,6 +15,7 @@ from stocktool.aws import AWSError, get_s3_service
 from .models import KnowledgeDocument, KnowledgeIndexState, KnowledgePassage
 from .parsing import DocumentError, Parsed, parse_document, split_passages, suffix_of, validate_name
 from .ranking import passage_terms
+from .selectors import knowledge_index_forget_check
 from .signals import document_indexed
 from .storage import uses_s3
 
@@ -141,6 +142,8 @@ def _set_state(doc: KnowledgeDocument, status: str, *, error: str = "", **fields
 def index_touch() -> None:
     """Give the index a new token: every process reloads its in-memory copy on its next search."""
     KnowledgeIndexState.objects.update_or_create(pk=1, defaults={"token": uuid.uuid4().hex})
+    transaction.on_commit(knowledge_index_forget_check)
+    knowledge_index_forget_check()
 
 
 def document_forget(*, key: str) -> str:

@@ -223,6 +223,9 @@ KNOWLEDGE_MAX_UPLOAD_MB = env_int("KNOWLEDGE_MAX_UPLOAD_MB", 20, minimum=1, maxi
 KNOWLEDGE_PRESIGNED_SECONDS = env_int("KNOWLEDGE_PRESIGNED_SECONDS", 300, minimum=10, maximum=604800)
 # The events listener also compares the bucket with the index this often: it catches deletes whose
 # events never come (moto sends none for delete markers) and events lost for any other reason.
+# How long a process trusts its in-memory search index before asking the database whether another process
+# changed it (each chat turn searches it several times); its own writes show at once.
+KNOWLEDGE_INDEX_CHECK_SECONDS = env_float("KNOWLEDGE_INDEX_CHECK_SECONDS", 1.0)
 KNOWLEDGE_RECONCILE_SECONDS = env_int("KNOWLEDGE_RECONCILE_SECONDS", 5, minimum=1)
 
 # --- Cache --------------------------------------------------------------------------------------------------

@@ -59,3 +59,4 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     (BASE_DIR / "var").mkdir(exist_ok=True)  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-{TEST_RUN_PREFIX}db.sqlite3")}  # noqa: F405
 CHAT_RATE_LIMIT = "100000/min"  # tests that prove the limit set their own (override_settings)
+KNOWLEDGE_INDEX_CHECK_SECONDS = 0.0  # each test's database is its own: always ask it which index is current

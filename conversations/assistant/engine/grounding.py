@@ -8,8 +8,9 @@ that cover most of it, helped by the kind of answer asked for (a date for "when"
 the answer.
 """
 
+import copy
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from wordfreq import zipf_frequency
@@ -267,6 +268,8 @@ class DocumentView:
     document: dict
     units: tuple[Unit, ...]
     unit_terms: tuple[frozenset, ...]
+    label_terms: tuple[frozenset | None, ...]  # a "Term (alias): definition" unit's label, else None
+    opening_terms: tuple[frozenset, ...]  # the first three words of each unit
     heading_terms: dict
     title_terms: frozenset
     doc_terms: frozenset
@@ -277,8 +280,17 @@ def document_view(document: dict, passages: list[dict]) -> DocumentView:
     units = units_of(passages)
     heading_terms = {p["passage"]: frozenset(tokenize(p["heading"])) for p in passages}
     unit_terms = tuple(frozenset(tokenize(u.text)) for u in units)
+    labels = tuple(_label_terms(u.text) for u in units)
+    openings = tuple(frozenset(tokenize(" ".join(u.text.split()[:3]))) for u in units)
     doc_terms = title_terms.union(*heading_terms.values(), *unit_terms)
-    return DocumentView(document, tuple(units), unit_terms, heading_terms, title_terms, doc_terms)
+    return DocumentView(document, tuple(units), unit_terms, labels, openings, heading_terms, title_terms, doc_terms)
+
+
+def _label_terms(text: str) -> frozenset | None:
+    label = text.split(":")[0] if ":" in text[:80] else ""
+    if not label or len(label.split()) > 6:
+        return None
+    return frozenset(tokenize(re.sub(r"\(.*?\)", " ", label))) | frozenset(tokenize(label))
 
 
 def candidate_score(question: str, view: DocumentView, weights: dict[str, float], *,
@@ -287,17 +299,21 @@ def candidate_score(question: str, view: DocumentView, weights: dict[str, float]
     total = sum(weights.values()) or 1.0
     document, title_terms, doc_terms, heading_terms = view.document, view.title_terms, view.doc_terms, \
         view.heading_terms
-    units = [replace(u) for u in view.units]
+    units = [copy.copy(u) for u in view.units]
     unit_terms = view.unit_terms
     alternatives = {term: _alternatives(term) for term in weights}
 
-    def found(term: str, where: set[str]) -> float:
-        return max((w for alt, w in alternatives[term].items() if alt in where), default=0.0)
+    def found(term: str, where: frozenset) -> float:
+        best = 0.0
+        for alt, w in alternatives[term].items():
+            if w > best and alt in where:
+                best = w
+        return best
 
     coverage = sum(weights[t] * found(t, doc_terms) for t in weights) / total
     titled = sum(weights[t] * found(t, title_terms) for t in weights) / total
     missing = [t for t in weights if not found(t, doc_terms)]
-    for unit, terms in zip(units, unit_terms, strict=True):
+    for i, (unit, terms) in enumerate(zip(units, unit_terms, strict=True)):
         heading = heading_terms.get(unit.passage, frozenset())
         # The title's terms hold for every sentence of the document ("Glenhaven" in "Glenhaven: capital
         # spending plan"): they count in full for how well the document answers (``support``), and a little for
@@ -317,7 +333,7 @@ def candidate_score(question: str, view: DocumentView, weights: dict[str, float]
         bonus = 0.0
         if kind == "define" and unit.position == 0 and title_terms and title_terms <= set(weights) | FRAME:
             bonus = 0.2  # "what is X?" and the document is about X: its opening sentence defines it
-        elif kind == "define" and _defines(unit, terms, weights):
+        elif kind == "define" and _defines(unit, view.label_terms[i], view.opening_terms[i], weights):
             bonus = 0.15  # "X (...): ..." or "X is ...": a sentence shaped like a definition of the term
         score += bonus
         unit.support += bonus
@@ -339,16 +355,14 @@ def _opening_defines(candidate: Candidate) -> bool:
         re.search(r"\b(is|are|means|measures|refers to|describes|summarises|shows|gives)\b", first.text))
 
 
-def _defines(unit: Unit, terms: set[str], weights: dict[str, float]) -> bool:
-    """The unit opens with the question's main term and goes on to say what it is."""
+def _defines(unit: Unit, label: frozenset | None, opening: frozenset, weights: dict[str, float]) -> bool:
+    """The unit opens with the question's term and goes on to say what it is: "Market order: ..." (a label
+    naming every term of the question) or "The Sharpe ratio is ..."."""
+    if label is not None:
+        return set(weights) - FRAME <= label
     main = max(weights, key=weights.get)
-    label = unit.text.split(":")[0] if ":" in unit.text[:80] else ""
-    if label and len(label.split()) <= 6:  # "Market order: ...": the label names every term of the question
-        named = set(tokenize(re.sub(r"\(.*?\)", " ", label))) | set(tokenize(label))
-        return set(weights) - FRAME <= named
-    opening = unit.text.split()[:5]
-    return main in set(tokenize(" ".join(opening[:3]))) and bool(
-        re.search(r"\b(is|are|means|refers to|measures)\b", " ".join(opening)))
+    return main in opening and bool(re.search(r"\b(is|are|means|refers to|measures)\b",
+                                              " ".join(unit.text.split()[:5])))
 
 
 def overview_units(candidate: Candidate) -> list[Unit]:

@@ -11,6 +11,7 @@ base holds (``grounding``).
 import re
 
 from knowledge.ranking import tokenize
+from knowledge.selectors import knowledge_titles_mention
 
 from .entities import Entity
 from .intents import _FOLLOW_UP, _PRONOUNS, keywords
@@ -57,6 +58,11 @@ def route(state, text: str, entities: list[Entity]):
     intent = state.intent
     if intent.kind in CHAT:
         return WRITERS[intent.kind]
+    if intent.symbols and intent.kind in MARKET and not _weak_entities(text, entities) \
+            and not any(knowledge_titles_mention(text=_written(text, e)) for e in entities):
+        # No document is about a company the question names, so the knowledge base cannot change the market
+        # answer, only add a definition the question asks for: skip the full lookup (a title-term check).
+        return (yield from _market(state, text, entities))
     follow_up = not intent.symbols and knowledge_follow_up(text, state.turn.context)
     state.evidence = yield from evidence_gather(state, text, follow_up=follow_up)
     confident = state.evidence.confident
@@ -68,12 +74,7 @@ def route(state, text: str, entities: list[Entity]):
         market = WRITERS[intent.kind]
         if confident and intent.kind != "advice" and _about(state.evidence, text, entities):
             return _both(market, state.evidence)  # "Apple's dividend policy" and a document about it
-        if intent.kind != "advice" and _CONCEPT.search(text.lower()):
-            concept = _without(text, entities)
-            evidence = yield from evidence_gather(state, concept)
-            if evidence.confident:
-                return _both(market, evidence)
-        return market
+        return (yield from _market(state, text, entities))
     if intent.kind == "portfolio" or (intent.kind == "advice" and not confident):
         return WRITERS[intent.kind]
     if confident and not (intent.names and len(intent.fields) + len(text.split()) <= 6
@@ -90,6 +91,16 @@ def route(state, text: str, entities: list[Entity]):
         return WRITERS["unknown"]
     intent.kind = "no_match"
     return answer_no_match
+
+
+def _market(state, text: str, entities: list[Entity]):
+    """The market writer, with what a concept means when the question also asks that."""
+    market = WRITERS[state.intent.kind]
+    if state.intent.kind != "advice" and _CONCEPT.search(text.lower()):
+        evidence = yield from evidence_gather(state, _without(text, entities))
+        if evidence.confident:
+            return _both(market, evidence)
+    return market
 
 
 def _mentions(evidence, text: str, entities: list[Entity]) -> bool:
