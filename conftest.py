@@ -71,6 +71,18 @@ _FIGURES: list[str] = []
 
 
 @pytest.fixture
+def captured(monkeypatch):
+    """Send this test's metric points (middleware, record, track_*) to a private buffer that nothing drains."""
+    from monitoring import metrics
+    from monitoring.buffer import MetricsBuffer
+
+    buffer = MetricsBuffer(10_000)
+    monkeypatch.setattr(metrics, "_buffer", buffer)
+    monkeypatch.setattr(metrics, "_started", True)
+    return buffer
+
+
+@pytest.fixture
 def figures(request):
     """``figures("first call 2.1 s")`` keeps a line for the summary under the test's name."""
 

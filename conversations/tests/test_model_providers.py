@@ -145,15 +145,6 @@ def streaming(request, settings):
         yield served
 
 
-@pytest.fixture
-def captured(monkeypatch):
-    """This test's metric points, in a buffer that nothing drains."""
-    buffer = MetricsBuffer(10_000)
-    monkeypatch.setattr(metrics, "_buffer", buffer)
-    monkeypatch.setattr(metrics, "_started", True)
-    return buffer
-
-
 def model_points(buffer, metric):
     return [(value, dict(dims)) for _, name, value, _, dims in buffer.drain() if name == metric]
 

@@ -3,18 +3,7 @@ import uuid
 import pytest
 from django.conf import settings
 
-from monitoring import metrics
-from monitoring.buffer import MetricsBuffer
 from stocktool.aws.cloudwatch import CloudWatchService
-
-
-@pytest.fixture
-def captured(monkeypatch):
-    """Send this test's points (middleware, record, track_*) to a private buffer that nothing drains."""
-    buffer = MetricsBuffer(10_000)
-    monkeypatch.setattr(metrics, "_buffer", buffer)
-    monkeypatch.setattr(metrics, "_started", True)
-    return buffer
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """URLs the middleware tests request: named, unnamed, and one that fails."""
 
 from django.http import HttpResponse
-from django.urls import path
+from django.urls import include, path
 
 
 def ok(request, pk=None):
@@ -35,3 +35,6 @@ def whoami(request):
 
 
 urlpatterns.append(path("whoami/", whoami, name="whoami"))
+
+# The site's own pages last: its 404 page links to them, and it is what an unmatched path renders.
+urlpatterns.append(path("", include("stocktool.urls")))
