@@ -51,9 +51,9 @@ NOT_FOUND = re.compile(
     r"no\s+(?:stock|ticker|symbol|listing|company|quote|match)|no\s+(?:market\s+|price\s+|stock\s+)?data|"
     r"not\s+(?:a\s+)?(?:recogni[sz]ed|valid|known|"
     r"listed|find)|unknown|unrecogni[sz]ed|isn'?t\s+(?:a\s+)?(?:listed|valid|known|recogni[sz]ed)|"
-    r"not\s+found)\b", re.I)
+    r"not\s+found)\b", re.IGNORECASE)
 TICKER_NOUN = re.compile(r"\b(?:stocks?|tickers?|symbols?|listings?|listed|quotes?|compan(?:y|ies)|"
-                         r"exchange|market\s+data)\b", re.I)
+                         r"exchange|market\s+data)\b", re.IGNORECASE)
 SENTENCE = re.compile(r"(?<=[.!?\n])\s+")
 
 
@@ -177,8 +177,8 @@ def offences(question: str, answer: dict, chain: list[str]) -> list[str]:
             continue
         for word in ordinary:
             w = re.escape(word)
-            named = (re.search(rf"\${w}\b", sentence, re.I)
-                     or len(word) >= 2 and re.search(rf"[\"'“‘`*]{w}(?:['’]s)?[\"'”’`*]", sentence, re.I)
+            named = (re.search(rf"\${w}\b", sentence, re.IGNORECASE)
+                     or len(word) >= 2 and re.search(rf"[\"'“‘`*]{w}(?:['’]s)?[\"'”’`*]", sentence, re.IGNORECASE)
                      or (len(word) >= 2 and re.search(rf"\b{re.escape(word.upper())}\b", sentence)))
             if named and f"{word} (reply)" not in found:
                 found.append(f"{word} (reply)")

@@ -62,7 +62,7 @@ def test_documents_follow_the_knowledge_base_format(name):
     for path in documents:
         text = path.read_text(encoding="utf-8")
         assert text.startswith("# "), f"{path.name}: the first line must be '# Title'"
-        assert re.search(r"^## ", text, re.M), f"{path.name}: no '##' heading"
+        assert re.search(r"^## ", text, re.MULTILINE), f"{path.name}: no '##' heading"
         words = len(text.split())
         assert 150 <= words <= 450, f"{path.name}: {words} words (150-450 expected)"
         assert path.name not in starter, f"{path.name} has the name of a starter knowledge_base document"
@@ -73,7 +73,7 @@ def test_documents_follow_the_knowledge_base_format(name):
 @pytest.mark.parametrize("name", sorted(SETS))
 def test_questions_follow_the_schema(name):
     folder = SETS[name]
-    min_questions, min_documents, min_ordinary, min_follow_ups = MINIMUM[name]
+    min_questions, min_documents, _, min_follow_ups = MINIMUM[name]
     documents = {p.name for p in (folder / "documents").glob("*.md")}
     questions = _load(folder / "questions.yaml")
     seen: list[str] = []

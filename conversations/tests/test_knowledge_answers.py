@@ -151,11 +151,11 @@ def test_a_refund_question_goes_to_the_other_company(documents, client, user):
 
 
 @pytest.mark.parametrize("question, pattern", [
-    ("Is AMZN more volatile than WMT?", r"^\*\*(Yes|No)\.\*\* .*annualised volatility was [\d.]+% for AMZN against "
-                                        r"[\d.]+% for WMT"),
+    ("Is AMZN more volatile than WMT?",
+     r"^\*\*(Yes|No)\.\*\* .*annualised volatility was [\d.]+% for AMZN against [\d.]+% for WMT"),
     ("Which is more volatile, TSLA or KO?", r"^\*\*(TSLA|KO)\*\* is the more volatile"),
-    ("Did AAPL beat MSFT over the last year?", r"^\*\*(Yes|No)\.\*\* Over the last year, the return was [−+]?[\d.]+% "
-                                               r"for AAPL"),
+    ("Did AAPL beat MSFT over the last year?",
+     r"^\*\*(Yes|No)\.\*\* Over the last year, the return was [−+]?[\d.]+% for AAPL"),
     ("Is Apple bigger than Microsoft?", r"^\*\*(Yes|No)\.\*\* The market capitalisation is \$[\d.]+ trillion for AAPL"),
 ])
 def test_comparative_questions_get_a_direct_answer_with_the_figures(documents, client, user, question, pattern):

@@ -18,8 +18,6 @@ from conversations.assistant.providers.bedrock import BedrockProvider
 from conversations.assistant.providers.model import MAX_TOOL_ROUNDS
 from conversations.assistant.providers.openai import OpenAIProvider
 from conversations.assistant.tools import KNOWLEDGE_SOURCE
-from monitoring import metrics
-from monitoring.buffer import MetricsBuffer
 from stocktool.aws.session import reset_clients
 
 from .fake_bedrock import FakeBedrock, text_events, tool_use_events

@@ -18,12 +18,11 @@ import time
 
 from monitoring import metrics
 
-from . import intents
-from .entities import resolve_mentions
-from ..tools import name_resolve, symbol_resolve
-from . import routing
-from . import writers as answers
 from ..provider import Provider, Turn
+from ..tools import name_resolve, symbol_resolve
+from . import intents, routing
+from . import writers as answers
+from .entities import resolve_mentions
 
 logger = logging.getLogger(__name__)
 MODEL = "local-rules"

@@ -30,10 +30,11 @@ TITLE_BONUS = 0.3
 RELATED_COVERAGE = 0.35  # below this, a document is not worth offering as "the closest"
 
 # Words that frame a question rather than name its subject.
-FRAME = frozenset(stem(w) for w in (
-    "actually really exactly basically anyway thing things stuff kind sort guys folks hey wonder wondering curious "
-    "quick quickly someone anyone somebody happen happens say says said way ways whats hows whos wheres whens "
-    "whys thats theres heres lemme gonna wanna kinda").split())
+FRAME = frozenset(stem(w) for w in """
+actually really exactly basically anyway thing things stuff kind sort guys folks hey wonder wondering curious quick
+quickly someone anyone somebody happen happens say says said way ways whats hows whos wheres whens whys thats
+theres heres lemme gonna wanna kinda
+""".split())
 
 _WHEN = re.compile(r"\b(when|what (date|day|month|time)|which (date|day|month)|how often|deadline|by when|"
                    r"what time|schedule|how frequently)\b")

@@ -12,7 +12,6 @@ from ..tools import KNOWLEDGE_SOURCE
 from . import grounding
 from .replies import MIN_KNOWLEDGE_SCORE, State, answer_unknown, answer_unknown_symbol
 
-
 CANDIDATES = 5  # documents weighed for each question
 
 

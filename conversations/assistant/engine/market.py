@@ -5,6 +5,8 @@ import re
 
 from .. import formatting as fmt
 from ..cards import history_card, quote_card, series_of
+from . import verdicts
+from .knowledge import first_sentences, knowledge_hit
 from .periods import period_named
 from .replies import (
     EXAMPLES,
@@ -16,8 +18,6 @@ from .replies import (
     period_args,
     unknown_note,
 )
-from . import verdicts
-from .knowledge import first_sentences, knowledge_hit
 
 
 def answer_quote(state: State):

@@ -6,9 +6,9 @@ from typing import Any
 
 from .. import formatting as fmt
 from ..cards import sources_from_result, sources_merge
-from .intents import Intent
-from ..tools import ToolContext, ToolResult, tool_run
 from ..provider import Provider, Turn
+from ..tools import ToolContext, ToolResult, tool_run
+from .intents import Intent
 
 NOT_AN_LLM = ("I'm StockTool's built-in assistant: I work by rules over market data and the knowledge base, "
               "not a large language model, so I understand a set of everyday questions rather than anything at all.")

@@ -49,15 +49,15 @@ METRICS = {
 
 # (pattern, metric, +1 when the question asks about the larger value, -1 the smaller); first match wins.
 _ASKS = (
-    (r"\b(less volatile|least volatile|lower volatility|lowest volatility|less volatility|more stable|"
-     r"most stable|steadier|steadiest|calmer|less risky|least risky|safer|safest)\b", "volatility", -1),
-    (r"\b(more volatile|most volatile|volatil\w* (more|higher)|(more|higher|highest) volatil\w*|swings? more|"
-     r"jumpier|riskier|riskiest|more risky|most risky|risk(ier)?)\b", "volatility", 1),
+    ((r"\b(less volatile|least volatile|lower volatility|lowest volatility|less volatility|more stable|"
+      r"most stable|steadier|steadiest|calmer|less risky|least risky|safer|safest)\b"), "volatility", -1),
+    ((r"\b(more volatile|most volatile|volatil\w* (more|higher)|(more|higher|highest) volatil\w*|swings? more|"
+      r"jumpier|riskier|riskiest|more risky|most risky|risk(ier)?)\b"), "volatility", 1),
     (r"\b(smaller|lower|shallower|smallest|lowest) (max(imum)? )?drawdowns?|held up better\b", "drawdown", -1),
     (r"\b(drawdown|fell (further|more|harder)|dropped more|lost more)\b", "drawdown", 1),
     (r"\b(underperform\w*|did worse|do worse|lagged|trailed|gained less|grew less|returned less)\b", "return", -1),
-    (r"\b(beat|beaten|outperform\w*|did better|do better|done better|gained more|grew (more|faster)|"
-     r"returned more|rose more|went up more|better (return|performance)|perform\w* better|best|win|winner)\b",
+    ((r"\b(beat|beaten|outperform\w*|did better|do better|done better|gained more|grew (more|faster)|"
+      r"returned more|rose more|went up more|better (return|performance)|perform\w* better|best|win|winner)\b"),
      "return", 1),
     (r"\b(dividend|yields? more|higher yield)\b", "dividend_yield", 1),
     (r"\b(p/?e|price[- ]to[- ]earnings|valuation multiple)\b", "pe_ratio", 1),

@@ -4,16 +4,6 @@ Writers ``yield from state.tool(...)`` so the caller sees each tool start and fi
 in an answer comes from a tool result, and every answer names where it came from and when.
 """
 
-from .replies import (
-                     Answer,
-                     State,
-                     answer_failure,
-                     answer_greeting,
-                     answer_help,
-                     answer_thanks,
-                     answer_unknown,
-                     answer_unknown_symbol,
-)
 from .knowledge import answer_define
 from .market import (
                      answer_advice,
@@ -27,6 +17,16 @@ from .market import (
                      answer_quote,
                      answer_risk,
                      answer_ticker,
+)
+from .replies import (
+                     Answer,
+                     State,
+                     answer_failure,
+                     answer_greeting,
+                     answer_help,
+                     answer_thanks,
+                     answer_unknown,
+                     answer_unknown_symbol,
 )
 
 WRITERS = {

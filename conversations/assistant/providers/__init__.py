@@ -2,8 +2,8 @@
 
 from django.conf import settings
 
-from ..provider import Provider, ProviderError, Turn
 from ..engine import LocalProvider
+from ..provider import Provider, ProviderError, Turn
 
 PROVIDERS = ("local", "openai", "bedrock")
 
