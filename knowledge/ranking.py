@@ -47,6 +47,8 @@ SYNONYMS = [
     {"sell", "sold", "sale", "dispose"},
     {"pay", "paid", "payment", "payable"},
     {"quit", "leave", "resign", "depart"},
+    {"expire", "expiry", "lapse"},
+    {"redeem", "redemption", "use", "swap"},
     {"worst", "extreme", "tail"},
     {"spread", "diversify", "diversification"},
     {"yearly", "annual", "annualised", "annualized", "annually"},

@@ -128,7 +128,7 @@ def knowledge_passages(*, document_ids) -> dict[int, list[dict]]:
         out[document_id] = [
             {"document_id": document_id, "title": doc["title"], "key": doc["key"], "version_id": doc["version_id"],
              "passage": ordinal, "heading": heading, "text": text,
-             "url": f"{page}#passage-{ordinal}" if ordinal else page}
+             "url": f"{page}#passage-{ordinal}"}
             for ordinal, heading, text in rows]
     return out
 

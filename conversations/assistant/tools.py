@@ -162,7 +162,7 @@ def search_knowledge(*, query: str, limit: int = 3, context: ToolContext | None 
             intro = _intro_passage(hit["document_id"])
             if intro:
                 hit["heading"], hit["text"], hit["passage"] = intro[1], intro[2], 0
-        hit["url"] = document_url(document_id=hit["document_id"], passage=hit["passage"] or None)
+        hit["url"] = document_url(document_id=hit["document_id"], passage=hit["passage"])
         results.append({k: hit[k] for k in ("title", "heading", "text", "score", "key", "version_id", "passage",
                                              "title_match", "document_id", "url")})
     results.sort(key=lambda r: not r["title_match"])

@@ -69,6 +69,7 @@ _SLASHED = re.compile(r"\b[A-Za-z]{1,8}\s?/\s?[A-Za-z]{1,8}\b")
 BENCHMARK = "SPY"
 _MARKET = re.compile(r"\b(s&p\s*500|s&p|sp500|sp 500|spx)\b|^\s*how('s| is| was| did| has)( the)? (overall |stock )?market\b",
                      re.IGNORECASE)
+_ARTICLE = re.compile(r"\b(a|an)\s+$", re.IGNORECASE)
 _CONNECTORS = frozenset({"of", "and", "&"})
 _NAME_SLOT = re.compile(r"\b(of|for|on|in|about|is|are)\s+(the\s+)?$", re.IGNORECASE)  # "the price of gold"
 
@@ -172,6 +173,9 @@ def resolve_mentions(text: str, resolver, name_resolver=None) -> tuple[list[Enti
         i = 0
         while i < len(run):
             taken = 0
+            if _ARTICLE.search(text[:run[i].start]) and text[run[i].start:run[i].end].islower():
+                i += 1  # "an apple a day", "a meta question": a word after "a" is a thing, not a company
+                continue
             for n, mention in _phrases_at(run, i):
                 symbol = name_resolver(mention.text)
                 if symbol:

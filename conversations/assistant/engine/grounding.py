@@ -27,6 +27,9 @@ MAX_WORDS = 110
 UNSEEN_LOWERCASE = 0.6  # a lower-case word the knowledge base has never seen: maybe a typo or filler
 FOLLOW_UP_BONUS = 0.15
 TITLE_BONUS = 0.3
+SUBJECT_COVERAGE = 0.3  # enough when the title names what the question names
+NAME_ZIPF = 1.5  # a word this rare in English (Zipf scale) is a name: "kestrelby", "harrowgate"
+RARE = 0.95  # english_rarity from which a word is a name or a term of art ("kestrelby", "reit")
 RELATED_COVERAGE = 0.35  # below this, a document is not worth offering as "the closest"
 
 # Words that frame a question rather than name its subject.
@@ -44,7 +47,7 @@ _DURATION = re.compile(r"\b(how long|how soon|within how|how many (days|weeks|mo
 _WHO = re.compile(r"\b(who|whom|which (team|committee|person|people|department|officer))\b")
 _DEFINE = re.compile(r"^\s*(what('s| is| are| does)|whats|define|explain|meaning of|what do)\b|\b(mean|means|stand for)\b")
 
-_DATE = re.compile(r"\b(january|february|march|april|\d{1,2}(st|nd|rd|th)? may|may \d{1,2}|june|july|august|"
+_DATE = re.compile(r"\b(\d+ (days?|weeks?|months?|years?) (after|before|from|of)|january|february|march|april|\d{1,2}(st|nd|rd|th)? may|may \d{1,2}|june|july|august|"
                    r"september|october|november|december|"
                    r"jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec|monday|tuesday|wednesday|thursday|friday|"
                    r"saturday|sunday|quarter(ly)?|\d{1,2}(st|nd|rd|th)|days? (after|before)|business days?|"
@@ -110,6 +113,8 @@ class Evidence:
     kind: str = "other"  # what kind of answer the question wants (question_kind)
     overview: bool = False  # the question only names the document's subject: the answer sums it up
     names_missing: list[str] = field(default_factory=list)  # names in the question the best document lacks
+    names_subject: bool = False  # the best document's title holds a word of the question rare in English
+    related: list[dict] = field(default_factory=list)  # documents on the rest of the question, without its names
 
     @property
     def best(self) -> Candidate | None:
@@ -125,6 +130,8 @@ class Evidence:
             return False
         if self.follow_up:
             return best.best >= FOLLOW_UP_UNIT
+        if self.names_subject and best.coverage >= SUBJECT_COVERAGE:
+            return True  # "my kestrelby fridge...": the document is about what the question names
         if best.best < CONFIDENT_UNIT or best.coverage < MIN_COVERAGE:
             return False
         second = self.candidates[1].score if len(self.candidates) > 1 else 0.0
@@ -142,7 +149,7 @@ class Evidence:
 
     @property
     def closest(self) -> list[dict]:
-        return [c.document for c in self.candidates[:3] if c.coverage >= RELATED_COVERAGE]
+        return self.related or [c.document for c in self.candidates[:3] if c.coverage >= RELATED_COVERAGE]
 
     def names_covered(self, names: list[str]) -> bool:
         """Whether the best document is about each of ``names`` (in its title or a heading), not merely
@@ -214,6 +221,16 @@ def english_rarity(question: str) -> dict[str, float]:
         factor = 0.3 if re.search(r"\d", word) else min(1.0, max(0.25, (7.0 - zipf_frequency(word, "en")) / 3.0))
         for term in tokenize(word):
             out[term] = min(out.get(term, 1.0), factor) if term in out else factor
+    return out
+
+
+def name_like(question: str) -> set[str]:
+    """Terms of words that are not English at all (wordfreq has never seen them): "kestrelby", "zorblat"."""
+    out = set()
+    for word in re.findall(r"[A-Za-z][A-Za-z'’-]*", question):
+        word = re.sub(r"['’]s?$", "", word.replace("’", "'"))
+        if len(word) >= 4 and zipf_frequency(word, "en") < NAME_ZIPF:
+            out.update(tokenize(word))
     return out
 
 
@@ -441,7 +458,18 @@ def evidence_find(question: str, documents: list, idf: dict[str, float], *,
     if not follow_up and set(weights) <= title and not (kind == "define" and _opening_defines(candidates[0])):
         evidence.chosen = overview_units(candidates[0]) or evidence.chosen
         evidence.overview = True
-    evidence.names_missing = sorted(names & set(candidates[0].missing))
+    # Names are capitalised words, and words rare in English that the knowledge base has never seen (a company
+    # written in lower case): a document that lacks one is about something else.
+    rarity = english_rarity(question)
+    rare = {t for t in weights if rarity.get(t, 1.0) >= RARE and not re.search(r"\d", t) and idf.get(t)}
+    unseen = {t for t in name_like(question) if not idf.get(t)}
+    evidence.names_missing = sorted((names | unseen) & set(candidates[0].missing))
+    evidence.names_subject = bool(rare & title)
+    # What the question asks besides the names no document holds ("Zorblat's refund policy": a refund policy).
+    rest = {t: w for t, w in weights.items() if t not in names | unseen}
+    total = sum(rest.values()) or 1.0
+    evidence.related = [c.document for c in candidates
+                        if sum(w for t, w in rest.items() if t not in c.missing) / total >= RELATED_COVERAGE][:3]
     return evidence
 
 

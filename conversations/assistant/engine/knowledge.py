@@ -171,7 +171,7 @@ def _view(passages: list[dict]) -> grounding.DocumentView:
 def _cite_units(state: State, document: dict, units: list) -> str:
     """Cite the document (at the passage of its first unit) and return its Markdown link."""
     passage = units[0].passage if units else None
-    url = document["url"] + (f"#passage-{passage}" if passage else "")
+    url = document["url"] + (f"#passage-{passage}" if passage is not None else "")
     heading = next((u.heading for u in units if u.heading and u.heading != document["title"]), "")
     state.cite_document({"title": document["title"], "heading": heading or document["title"], "key": document["key"],
                          "version_id": document["version_id"], "url": url})
@@ -204,6 +204,8 @@ def answer_knowledge(state: State):
 
 def closest_links(evidence: grounding.Evidence | None) -> str:
     documents = evidence.closest if evidence else []
+    if evidence and evidence.follow_up and evidence.best and evidence.best.document not in documents:
+        documents = [evidence.best.document, *documents][:3]  # the document the conversation is about
     links = [link_markdown(d["title"], d["url"]) for d in documents]
     if not links:
         return ""
@@ -211,17 +213,23 @@ def closest_links(evidence: grounding.Evidence | None) -> str:
 
 
 def answer_no_match(state: State):
-    """Nothing in the knowledge base answers it, and it is not about market data: say so, offer the closest."""
+    """Nothing in the knowledge base answers it, and it is not about market data: say so and why, and offer the
+    closest documents (on a follow-up, the last answer's document first)."""
     evidence = state.evidence
     if evidence.search is not None:
         yield from state.report(evidence.search)
-    links = closest_links(evidence)
-    if not links:
-        return (yield from answer_unknown(state))
     best = evidence.best
-    unseen = [w for w in re.findall(r"[\w’'-]+", state.turn.message)
-              if tokenize(w) and all(t in best.missing for t in tokenize(w)) and w[:1].isupper()]
-    reason = (f": nothing in it mentions {', '.join(f'“{fmt.escape_md(w)}”' for w in dict.fromkeys(unseen))}"
-              if unseen else ", and the closest match only covers part of what you asked")
-    return state.answer(f"I couldn't find an answer to that in the knowledge base{reason}, so I'd rather not guess.\n\n"
-                        f"The closest documents are {links}; they may help.", [])
+    missing = set(evidence.names_missing) | set(best.missing if best else ())
+    named = [w for w in re.findall(r"[\w’'-]+", state.turn.message) if tokenize(w) and
+             all(t in missing for t in tokenize(w)) and (w[:1].isupper() or set(tokenize(w)) <= set(evidence.names_missing))]
+    named = list(dict.fromkeys(re.sub(r"['’]s?$", "", w) for w in named))
+    if not named and not evidence.closest:
+        return (yield from answer_unknown(state))
+    reason = (f": nothing in it mentions {', '.join(f'“{fmt.escape_md(w)}”' for w in named)}" if named
+              else ", and the closest match only covers part of what you asked")
+    text = f"I couldn't find an answer to that in the knowledge base{reason}, so I'd rather not guess."
+    links = closest_links(evidence)
+    if links:
+        text += f"\n\nThe closest documents are {links}; they may help." if "," in links or " and " in links \
+            else f"\n\nThe closest document is {links}; it may help."
+    return state.answer(text, [])

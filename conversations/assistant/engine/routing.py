@@ -20,6 +20,7 @@ from .replies import answer_no_data
 from .writers import WRITERS
 
 CHAT = frozenset({"greeting", "thanks", "help"})
+MARKET_WORDS = frozenset({"quote", "change", "history", "compare", "extreme", "risk", "ticker", "portfolio", "invest"})
 MARKET = frozenset({"quote", "change", "history", "extreme", "risk", "compare", "profile", "growth", "portfolio",
                     "ticker", "advice"})
 # A question that asks what something means, beside whatever else it asks.
@@ -66,10 +67,14 @@ def route(state, text: str, entities: list[Entity]):
     follow_up = not intent.symbols and knowledge_follow_up(text, state.turn.context)
     state.evidence = yield from evidence_gather(state, text, follow_up=follow_up)
     confident = state.evidence.confident
-    if intent.symbols and not intent.from_context and _weak_entities(text, entities) and confident \
-            and _mentions(state.evidence, text, entities):
-        intent.kind, intent.symbols = "knowledge", []
-        return answer_knowledge
+    if intent.symbols and not intent.from_context and _weak_entities(text, entities):
+        if confident and _mentions(state.evidence, text, entities):
+            intent.kind, intent.symbols = "knowledge", []
+            return answer_knowledge
+        if not intent.fields and not keywords(text) & MARKET_WORDS:
+            intent.symbols = []  # "is an apple a day enough?": nothing here asks for market data
+    if intent.names and len(text.split()) > 8:
+        intent.names = []  # a long question is not "the price of gold": offer the closest documents instead
     if intent.symbols and intent.kind in MARKET:
         market = WRITERS[intent.kind]
         if confident and intent.kind != "advice" and _about(state.evidence, text, entities):
@@ -87,7 +92,8 @@ def route(state, text: str, entities: list[Entity]):
     if intent.names and keywords(text) & {"quote", "change", "history", "compare", "extreme"}:
         intent.kind = "no_data"  # "the price of gold": a market question about something with no listing
         return answer_no_data
-    if intent.kind == "unknown" or not state.evidence.closest:
+    if intent.kind == "unknown" or not (state.evidence.closest or state.evidence.names_missing
+                                        or state.evidence.follow_up):
         return WRITERS["unknown"]
     intent.kind = "no_match"
     return answer_no_match
