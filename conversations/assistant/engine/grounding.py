@@ -27,7 +27,7 @@ MAX_WORDS = 110
 UNSEEN_LOWERCASE = 0.6  # a lower-case word the knowledge base has never seen: maybe a typo or filler
 FOLLOW_UP_BONUS = 0.15
 TITLE_BONUS = 0.3
-SUBJECT_COVERAGE = 0.3  # enough when the title names what the question names
+SUBJECT_COVERAGE = 0.2  # enough when the title names what the question names
 NAME_ZIPF = 1.5  # a word this rare in English (Zipf scale) is a name: "kestrelby", "harrowgate"
 RARE = 0.95  # english_rarity from which a word is a name or a term of art ("kestrelby", "reit")
 RELATED_COVERAGE = 0.35  # below this, a document is not worth offering as "the closest"
@@ -149,6 +149,8 @@ class Evidence:
 
     @property
     def closest(self) -> list[dict]:
+        if self.names_subject and self.best and self.best.document not in self.related:
+            return [self.best.document, *self.related][:3]
         return self.related or [c.document for c in self.candidates[:3] if c.coverage >= RELATED_COVERAGE]
 
     def names_covered(self, names: list[str]) -> bool:
@@ -431,13 +433,23 @@ def answer_units(candidate: Candidate) -> list[Unit]:
 def evidence_find(question: str, documents: list, idf: dict[str, float], *,
                   ceiling: float,
                   names: set[str] = frozenset(), context_documents: set = frozenset(),
-                  follow_up: bool = False) -> Evidence:
+                  follow_up: bool = False, loose: bool = False) -> Evidence:
     """Rank the candidate documents (best search match first: DocumentViews, or (document, passages) pairs)
     for ``question`` and pick the answer's units."""
     documents = [d if isinstance(d, DocumentView) else document_view(*d) for d in documents]
     evidence = Evidence(question)
     weights = question_weights(question, idf, names, ceiling)
-    if not weights or not documents:
+    if not documents:
+        return evidence
+    if not weights:
+        if not (follow_up and context_documents):
+            return evidence
+        # "and what do you get out of it?": no word of its own, so the last answer's document, summed up
+        earlier = [view for view in documents if view.document["document_id"] in context_documents][:1]
+        if earlier:
+            candidate = Candidate(earlier[0].document, list(earlier[0].units), 1.0, 1.0, 1.0, [])
+            evidence.candidates, evidence.follow_up, evidence.overview = [candidate], True, True
+            evidence.chosen = overview_units(candidate)
         return evidence
     kind = evidence.kind = question_kind(question)
     candidates = [candidate_score(question, view, weights, kind=kind, rank=rank,
@@ -447,8 +459,10 @@ def evidence_find(question: str, documents: list, idf: dict[str, float], *,
     if follow_up:
         # "and when is it paid?": the last answer's document, unless the question names another's subject
         earlier = [c for c in candidates if c.document["document_id"] in context_documents]
-        if earlier and not (candidates[0] is not earlier[0] and candidates[0].titled >= 0.5
-                            and candidates[0].coverage >= CONFIDENT_COVERAGE):
+        top = candidates[0]
+        # A loose follow-up ("stretch that cover") also moves on when another document answers far better.
+        moves_on = top.titled >= 0.5 or loose and top.score > earlier[0].score + 0.3 if earlier else False
+        if earlier and not (top is not earlier[0] and moves_on and top.coverage >= CONFIDENT_COVERAGE):
             candidates.remove(earlier[0])
             candidates.insert(0, earlier[0])
             evidence.follow_up = True

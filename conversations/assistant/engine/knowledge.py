@@ -140,7 +140,8 @@ def evidence_gather(state: State, text: str, *, follow_up: bool = False):
     weights = knowledge_term_weights(terms=set(tokenize(text)))
     ceiling = weights.pop(None)
     evidence = grounding.evidence_find(text, documents, weights, ceiling=ceiling, names=grounding.names_in(text),
-                                       context_documents=set(context_documents), follow_up=follow_up)
+                                       context_documents=set(context_documents), follow_up=bool(follow_up),
+                                       loose=follow_up == "loose")
     evidence.search = result
     return evidence
 

@@ -33,12 +33,19 @@ _MARKET_VOCABULARY = re.compile(r"\b(stocks?|shares?|price[sd]?|quotes?|trading|
                                 r"portfolio|holdings?|up|down|gain\w*|los[st]\w*)\b", re.IGNORECASE)
 
 
-def knowledge_follow_up(text: str, context: dict) -> bool:
-    """Whether the question leans on the document of the last answer ("and when is it paid?")."""
+# Words that point back at what the conversation is about ("stretch that cover", "get back to me").
+_REFERS = re.compile(r"\b(that|this|there|then|so|he|she|him|her|his|one|ones|me|my|i|we|us|our)\b")
+
+
+def knowledge_follow_up(text: str, context: dict) -> bool | str:
+    """Whether the question leans on the document of the last answer ("and when is it paid?"): True, "loose"
+    when only a word such as "that" or "me" points back, or False."""
     if not context.get("documents"):
         return False
     low = text.lower()
-    return bool(_PRONOUNS.search(low) or _FOLLOW_UP.search(low) or len(low.split()) <= 5)
+    if _PRONOUNS.search(low) or _FOLLOW_UP.search(low) or len(low.split()) <= 5:
+        return True
+    return "loose" if _REFERS.search(low) else False
 
 
 def _written(text: str, entity: Entity) -> str:
