@@ -82,12 +82,28 @@ def stem(word: str) -> str:
 
 _NOTATION = ((re.compile(r"β"), " beta "), (re.compile(r"<\s*0\b"), " below zero negative "),
              (re.compile(r">\s*0\b"), " above zero positive "))
+# Everyday phrasal verbs and the words documents use for them: "when do my points run out?" asks when they
+# expire. Both sides of the index see them, like the abbreviations.
+PHRASAL = {
+    "run out": "expire", "runs out": "expire", "ran out": "expire", "running out": "expire",
+    "send back": "return", "sent back": "return", "give back": "refund", "pay back": "repay",
+    "paid back": "repay", "cash in": "redeem", "cash out": "redeem", "hand out": "distribute",
+    "handed out": "distribute", "pay out": "payout", "pays out": "payout", "paid out": "payout",
+    "sign off": "approve", "signs off": "approve", "signed off": "approve", "put forward": "nominate",
+    "turn down": "reject", "turned down": "reject", "find out": "notify", "found out": "notify",
+    "get back to": "respond", "gets back to": "respond", "got back to": "respond", "set up": "establish",
+    "top up": "add", "topped up": "add", "pull out": "withdraw", "take out": "withdraw", "took out": "withdraw",
+    "break down": "fail", "broke down": "fail", "packed up": "fail", "call off": "cancel", "called off": "cancel",
+    "step down": "resign", "stepped down": "resign", "blow the whistle": "whistleblow",
+}
+_PHRASAL = re.compile(r"\b(" + "|".join(sorted(map(re.escape, PHRASAL), key=len, reverse=True)) + r")\b")
 
 
 def _words(text: str) -> list[str]:
     text = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
     for pattern, words in _NOTATION:  # "β < 0" is how a document writes "negative beta"
         text = pattern.sub(words, text)
+    text = _PHRASAL.sub(lambda m: f"{m.group(0)} {PHRASAL[m.group(0)]}", text)
     text = _JOINED.sub(r"\1\2", text)
     return _WORD.findall(text.replace("'", ""))
 
