@@ -17,7 +17,7 @@ HEADING_WEIGHT = 2
 DOC_WEIGHT = 0.35  # share of the whole document's BM25 score added to each of its passages
 EXPANSION_WEIGHT = 0.5  # query terms added by synonyms weigh this much
 
-STOPWORDS = frozenset(["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "aren't", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "can't", "cannot", "could", "couldn't", "did", "didn't", "do", "does", "doesn't", "doing", "don't", "down", "during", "each", "few", "for", "from", "further", "had", "hadn't", "has", "hasn't", "have", "haven't", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "isn't", "it", "it's", "its", "itself", "just", "let's", "me", "more", "most", "mustn't", "my", "myself", "no", "nor", "not", "of", "off", "on", "once", "only", "or", "other", "ought", "our", "ours", "ourselves", "out", "over", "own", "same", "shan't", "she", "should", "shouldn't", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "wasn't", "we", "were", "weren't", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "won't", "would", "wouldn't", "you", "your", "yours", "yourself", "yourselves", "also", "get", "gets", "got", "does", "tell", "explain", "mean", "means", "meaning", "please", "want", "know"])
+STOPWORDS = frozenset(["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "aren't", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "can't", "cannot", "could", "couldn't", "did", "didn't", "do", "does", "doesn't", "doing", "don't", "down", "during", "each", "few", "for", "from", "further", "had", "hadn't", "has", "hasn't", "have", "haven't", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "isn't", "it", "it's", "its", "itself", "just", "let's", "me", "more", "most", "mustn't", "my", "myself", "no", "nor", "not", "of", "off", "on", "once", "only", "or", "other", "ought", "our", "ours", "ourselves", "out", "over", "own", "same", "shan't", "she", "should", "shouldn't", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "wasn't", "we", "were", "weren't", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "won't", "would", "wouldn't", "you", "your", "yours", "yourself", "yourselves", "im", "ive", "id", "ill", "youre", "youve", "theyre", "dont", "doesnt", "didnt", "cant", "wont", "isnt", "arent", "wasnt", "werent", "hasnt", "havent", "wouldnt", "shouldnt", "couldnt", "also", "get", "gets", "got", "does", "tell", "explain", "mean", "means", "meaning", "please", "want", "know"])
 
 # Abbreviations and their spelled-out forms. Both sides of the index see the expansion, so a question that
 # writes "value at risk" finds a passage that writes "VaR", and the other way round.
@@ -87,9 +87,9 @@ _NOTATION = ((re.compile(r"β"), " beta "), (re.compile(r"<\s*0\b"), " below zer
 PHRASAL = {
     "run out": "expire", "runs out": "expire", "ran out": "expire", "running out": "expire",
     "send back": "return", "sent back": "return", "give back": "refund", "pay back": "repay",
-    "paid back": "repay", "cash in": "redeem", "cash out": "redeem", "hand out": "distribute",
+    "paid back": "repay", "cash out": "redeem", "hand out": "distribute",
     "handed out": "distribute", "pay out": "payout", "pays out": "payout", "paid out": "payout",
-    "sign off": "approve", "signs off": "approve", "signed off": "approve", "put forward": "nominate",
+    "signs off": "approve", "signed off": "approve", "put forward": "nominate",
     "turn down": "reject", "turned down": "reject", "find out": "notify", "found out": "notify",
     "get back to": "respond", "gets back to": "respond", "got back to": "respond", "set up": "establish",
     "top up": "add", "topped up": "add", "pull out": "withdraw", "take out": "withdraw", "took out": "withdraw",
@@ -99,11 +99,12 @@ PHRASAL = {
 _PHRASAL = re.compile(r"\b(" + "|".join(sorted(map(re.escape, PHRASAL), key=len, reverse=True)) + r")\b")
 
 
-def _words(text: str) -> list[str]:
+def _words(text: str, phrasal: bool = True) -> list[str]:
     text = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
     for pattern, words in _NOTATION:  # "β < 0" is how a document writes "negative beta"
         text = pattern.sub(words, text)
-    text = _PHRASAL.sub(lambda m: f"{m.group(0)} {PHRASAL[m.group(0)]}", text)
+    if phrasal:
+        text = _PHRASAL.sub(lambda m: f"{m.group(0)} {PHRASAL[m.group(0)]}", text)
     text = _JOINED.sub(r"\1\2", text)
     return _WORD.findall(text.replace("'", ""))
 
@@ -113,10 +114,11 @@ def _expansion(abbr: str) -> tuple[str, ...]:
     return tuple(stem(w) for w in _words(ABBREVIATIONS[abbr]) if w not in STOPWORDS)
 
 
-def tokenize(text: str) -> list[str]:
-    """Stemmed terms of ``text``, stop words dropped, abbreviations followed by their spelled-out terms."""
+def tokenize(text: str, *, phrasal: bool = True) -> list[str]:
+    """Stemmed terms of ``text``, stop words dropped, abbreviations followed by their spelled-out terms (and
+    phrasal verbs by the word documents use, unless ``phrasal`` is false)."""
     out = []
-    for word in _words(text):
+    for word in _words(text, phrasal):
         if word in STOPWORDS:
             continue
         out.append(stem(word))

@@ -28,6 +28,7 @@ UNSEEN_LOWERCASE = 0.6  # a lower-case word the knowledge base has never seen: m
 FOLLOW_UP_BONUS = 0.15
 TITLE_BONUS = 0.3
 SUBJECT_COVERAGE = 0.2  # enough when the title names what the question names
+OPTIONAL = 0.5  # weight of a term a phrasal verb adds ("run out" -> "expire"), not counted as missing
 NAME_ZIPF = 1.5  # a word this rare in English (Zipf scale) is a name: "kestrelby", "harrowgate"
 RARE = 0.95  # english_rarity from which a word is a name or a term of art ("kestrelby", "reit")
 RELATED_COVERAGE = 0.35  # below this, a document is not worth offering as "the closest"
@@ -240,9 +241,14 @@ def question_weights(question: str, idf: dict[str, float], names: set[str], ceil
     """Each of the question's own terms, weighted by how telling it is in the knowledge base (``idf``) and in
     English; a name the knowledge base has never seen weighs the most, an unseen everyday word little."""
     rarity = english_rarity(question)
+    plain = set(tokenize(question, phrasal=False))
     weights = {}
     for term in dict.fromkeys(tokenize(question)):
         if term in FRAME:
+            continue
+        if term not in plain:  # "find out" read as "notify": a bonus where a document says so, never a lack
+            if idf.get(term):
+                weights[term] = OPTIONAL * idf[term]
             continue
         unseen = ceiling * (1.0 if term in names else UNSEEN_LOWERCASE)
         weights[term] = (idf.get(term) or unseen) * rarity.get(term, 1.0)
@@ -314,9 +320,10 @@ def _label_terms(text: str) -> frozenset | None:
 
 
 def candidate_score(question: str, view: DocumentView, weights: dict[str, float], *,
-                    kind: str, rank: int, follow_up: bool = False) -> Candidate:
-    """How well one document answers the question, with each of its units scored."""
-    total = sum(weights.values()) or 1.0
+                    kind: str, rank: int, follow_up: bool = False, optional: frozenset = frozenset()) -> Candidate:
+    """How well one document answers the question, with each of its units scored (``optional`` terms add
+    where found and are never missing)."""
+    total = sum(w for t, w in weights.items() if t not in optional) or 1.0
     document, title_terms, doc_terms, heading_terms = view.document, view.title_terms, view.doc_terms, \
         view.heading_terms
     units = [copy.copy(u) for u in view.units]
@@ -330,9 +337,9 @@ def candidate_score(question: str, view: DocumentView, weights: dict[str, float]
                 best = w
         return best
 
-    coverage = sum(weights[t] * found(t, doc_terms) for t in weights) / total
+    coverage = min(1.0, sum(weights[t] * found(t, doc_terms) for t in weights) / total)
     titled = sum(weights[t] * found(t, title_terms) for t in weights) / total
-    missing = [t for t in weights if not found(t, doc_terms)]
+    missing = [t for t in weights if t not in optional and not found(t, doc_terms)]
     for i, (unit, terms) in enumerate(zip(units, unit_terms, strict=True)):
         heading = heading_terms.get(unit.passage, frozenset())
         # The title's terms hold for every sentence of the document ("Glenhaven" in "Glenhaven: capital
@@ -452,7 +459,8 @@ def evidence_find(question: str, documents: list, idf: dict[str, float], *,
             evidence.chosen = overview_units(candidate)
         return evidence
     kind = evidence.kind = question_kind(question)
-    candidates = [candidate_score(question, view, weights, kind=kind, rank=rank,
+    optional = frozenset(set(weights) - set(tokenize(question, phrasal=False)))
+    candidates = [candidate_score(question, view, weights, kind=kind, rank=rank, optional=optional,
                                   follow_up=follow_up and view.document["document_id"] in context_documents)
                   for rank, view in enumerate(documents)]
     candidates.sort(key=lambda c: -c.score)
