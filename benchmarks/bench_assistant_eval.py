@@ -1,7 +1,7 @@
 """The assistant evaluation (benchmarks/assistant_eval/): grounded and correct answers, ordinary words taken
 for tickers, and the chat turn's latency, through the real chat API.
 
-    .venv/bin/python benchmarks/bench_assistant_eval.py [--set heldout|dev|both] [--verbose]
+    .venv/bin/python benchmarks/bench_assistant_eval.py [--set heldout|dev|both|FOLDER] [--verbose]
 
 For each set, on a fresh embedded emulator and a temporary SQLite database (harness.setup):
 
@@ -283,7 +283,9 @@ def print_set(name: str, kb_set: dict, run: dict) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", choices=("heldout", "dev", "both"), default="both")
+    extra = sorted(p.name for p in EVAL_DIR.iterdir() if (p / "questions.yaml").is_file() and p.name not in SETS)
+    parser.add_argument("--set", choices=("heldout", "dev", "both", *extra), default="both",
+                        help="both = heldout and dev; any other folder of assistant_eval/ with a questions.yaml")
     parser.add_argument("--verbose", action="store_true", help="print every failure and offence")
     args = parser.parse_args()
     names = SETS if args.set == "both" else (args.set,)
