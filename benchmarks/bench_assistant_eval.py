@@ -1,7 +1,7 @@
 """The assistant evaluation (benchmarks/assistant_eval/): grounded and correct answers, ordinary words taken
 for tickers, and the chat turn's latency, through the real chat API.
 
-    .venv/bin/python benchmarks/bench_assistant_eval.py [--set heldout|dev|both|FOLDER] [--verbose]
+    .venv/bin/python benchmarks/bench_assistant_eval.py [--set all|heldout|heldout2|dev|FOLDER] [--verbose]
 
 For each set, on a fresh embedded emulator and a temporary SQLite database (harness.setup):
 
@@ -41,7 +41,7 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("CHAT_RATE_LIMIT", "100000/min")  # ~120 turns in a minute or two; not what is measured
 
 EVAL_DIR = ROOT / "benchmarks" / "assistant_eval"
-SETS = ("heldout", "dev")
+SETS = ("heldout", "heldout2", "dev")  # the two frozen sets, scored only, and the one tuned on
 MARKET_TOOLS = {"get_stock_quote", "get_price_history", "compare_stocks", "get_company_profile"}
 NGRAM = 6
 
@@ -284,11 +284,11 @@ def print_set(name: str, kb_set: dict, run: dict) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     extra = sorted(p.name for p in EVAL_DIR.iterdir() if (p / "questions.yaml").is_file() and p.name not in SETS)
-    parser.add_argument("--set", choices=("heldout", "dev", "both", *extra), default="both",
-                        help="both = heldout and dev; any other folder of assistant_eval/ with a questions.yaml")
+    parser.add_argument("--set", choices=("all", *SETS, *extra), default="all",
+                        help="all = the held-out sets and dev; or one folder of assistant_eval/")
     parser.add_argument("--verbose", action="store_true", help="print every failure and offence")
     args = parser.parse_args()
-    names = SETS if args.set == "both" else (args.set,)
+    names = SETS if args.set == "all" else (args.set,)
     try:
         server, label = setup("bench-eval-")
     except Exception as exc:  # the stack failed to start: the one case that is not exit 0
@@ -313,10 +313,10 @@ def main() -> int:
             summary[name] = print_set(name, kb_set, run)
         if len(summary) > 1:
             print("\nsummary")
-            print(f"  {'set':<8} {'grounded':>14} {'correct':>14} {'offences':>9} "
+            print(f"  {'set':<9} {'grounded':>14} {'correct':>14} {'offences':>9} "
                   f"{'median ms':>10} {'p95 ms':>8}")
             for name, s in summary.items():
-                print(f"  {name:<8} {s['grounded']:>4}/{s['n']:<3} {100 * s['grounded'] / s['n']:>5.1f}% "
+                print(f"  {name:<9} {s['grounded']:>4}/{s['n']:<3} {100 * s['grounded'] / s['n']:>5.1f}% "
                       f"{s['correct']:>4}/{s['n']:<3} {100 * s['correct'] / s['n']:>5.1f}% "
                       f"{s['offences']:>9} "
                       f"{s['median_ms']:>10.1f} {s['p95_ms']:>8.1f}")

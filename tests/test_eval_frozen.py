@@ -1,8 +1,9 @@
-"""The assistant evaluation sets (benchmarks/assistant_eval/): the held-out set is frozen by checksum, and
-both sets follow their schema. No database, no AWS.
+"""The assistant evaluation sets (benchmarks/assistant_eval/): the held-out sets are frozen by checksum, and
+every set follows its schema. No database, no AWS.
 
-The held-out set was written before, and blind to, the engine it judges. If this test fails because a held-out
-file changed, undo the change: lessons from held-out failures go into dev/ (see the set's README).
+The held-out sets were written blind to the engine they judge (heldout/ before it, heldout2/ later, and frozen
+after its first run). If this test fails because a held-out file changed, undo the change: lessons from
+held-out failures go into dev/ (see the sets' README).
 """
 
 import hashlib
@@ -15,17 +16,18 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "benchmarks" / "assistant_eval"
-HELDOUT = EVAL / "heldout"
-SETS = {"heldout": HELDOUT, "dev": EVAL / "dev"}
+HELDOUT = ("heldout", "heldout2")
+SETS = {"heldout": EVAL / "heldout", "heldout2": EVAL / "heldout2", "dev": EVAL / "dev"}
 # (questions, documents, ordinary-word questions, follow-ups) at least
-MINIMUM = {"heldout": (40, 15, 12, 6), "dev": (24, 8, 8, 3)}
+MINIMUM = {"heldout": (40, 15, 12, 6), "heldout2": (40, 14, 12, 6), "dev": (24, 8, 8, 3)}
+MAX_WORDS = {"heldout": 450, "heldout2": 600, "dev": 450}  # a document's length
 QUESTION_KEYS = {"id", "question", "document", "expect_any", "follow_up_of"}
 ORDINARY_KEYS = {"id", "question", "words"}
 
 
-def _sums() -> dict[str, str]:
+def _sums(folder: Path) -> dict[str, str]:
     out = {}
-    for line in (HELDOUT / "SHA256SUMS").read_text().splitlines():
+    for line in (folder / "SHA256SUMS").read_text().splitlines():
         if line.strip():
             digest, name = line.split(maxsplit=1)
             out[name.lstrip("*")] = digest
@@ -38,17 +40,21 @@ def _load(path: Path) -> list[dict]:
     return data
 
 
-def test_every_heldout_file_is_listed_in_the_checksums_and_nothing_else():
-    listed = set(_sums())
-    present = {p.relative_to(HELDOUT).as_posix() for p in HELDOUT.rglob("*")
+@pytest.mark.parametrize("name", HELDOUT)
+def test_every_heldout_file_is_listed_in_the_checksums_and_nothing_else(name):
+    folder = SETS[name]
+    listed = set(_sums(folder))
+    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*")
                if p.is_file() and p.name != "SHA256SUMS"}
     assert present - listed == set(), f"held-out files added (the set is frozen): {sorted(present - listed)}"
     assert listed - present == set(), f"held-out files removed (the set is frozen): {sorted(listed-present)}"
 
 
-def test_no_heldout_file_changed():
-    changed = [name for name, digest in _sums().items()
-               if hashlib.sha256((HELDOUT / name).read_bytes()).hexdigest() != digest]
+@pytest.mark.parametrize("name", HELDOUT)
+def test_no_heldout_file_changed(name):
+    folder = SETS[name]
+    changed = [file for file, digest in _sums(folder).items()
+               if hashlib.sha256((folder / file).read_bytes()).hexdigest() != digest]
     assert not changed, (f"held-out files changed: {changed}. The held-out set is frozen; revert the change "
                          "and put the lesson into benchmarks/assistant_eval/dev/ instead.")
 
@@ -64,7 +70,7 @@ def test_documents_follow_the_knowledge_base_format(name):
         assert text.startswith("# "), f"{path.name}: the first line must be '# Title'"
         assert re.search(r"^## ", text, re.MULTILINE), f"{path.name}: no '##' heading"
         words = len(text.split())
-        assert 150 <= words <= 450, f"{path.name}: {words} words (150-450 expected)"
+        assert 150 <= words <= MAX_WORDS[name], f"{path.name}: {words} words (150-{MAX_WORDS[name]} expected)"
         assert path.name not in starter, f"{path.name} has the name of a starter knowledge_base document"
         parsed = parse_document(path.name, path.read_bytes(), max_bytes=2**20)
         assert parsed.title and parsed.sections
@@ -110,8 +116,9 @@ def test_ordinary_words_follow_the_schema(name):
             assert isinstance(word, str) and word.lower() in tokens, f"{item['id']}: {word!r} not asked"
 
 
-def test_the_two_sets_do_not_share_documents_or_questions():
-    heldout, dev = (SETS["heldout"] / "documents", SETS["dev"] / "documents")
-    assert not {p.name for p in heldout.glob("*.md")} & {p.name for p in dev.glob("*.md")}
-    asked = {name: {i["question"].lower() for i in _load(SETS[name] / "questions.yaml")} for name in SETS}
-    assert not asked["heldout"] & asked["dev"]
+@pytest.mark.parametrize(("one", "other"), [("heldout", "dev"), ("heldout2", "dev"), ("heldout", "heldout2")])
+def test_the_sets_do_not_share_documents_or_questions(one, other):
+    documents = {name: {p.name for p in (SETS[name] / "documents").glob("*.md")} for name in (one, other)}
+    assert not documents[one] & documents[other]
+    asked = {name: {i["question"].lower() for i in _load(SETS[name] / "questions.yaml")} for name in (one, other)}
+    assert not asked[one] & asked[other]
