@@ -52,8 +52,67 @@ SYNONYMS = [
     {"worst", "extreme", "tail"},
     {"spread", "diversify", "diversification"},
     {"yearly", "annual", "annualised", "annualized", "annually"},
-    {"fall", "decline", "drop", "drawdown"},
+    {"fall", "decline", "drop", "drawdown", "plunge", "slump", "tumble", "crash", "sink"},
     {"payout", "dividend", "distribution"},
+    # Everyday words people type for the words policies and explainers use.
+    {"loan", "debt", "borrowing", "borrowed"},
+    {"boss", "manager", "supervisor", "executive"},
+    {"late", "overdue", "delay", "delayed"},
+    {"stop", "halt", "suspend", "suspension", "pause", "freeze"},
+    {"fast", "quick", "rapid", "sharp", "swift", "prompt"},
+    {"landlord", "property", "rental", "estate"},
+    {"fix", "repair", "mend"},
+    {"broken", "faulty", "fault", "defect", "defective", "damaged", "damage"},
+    {"refund", "reimburse", "reimbursement", "return"},
+    {"staff", "employee", "worker", "personnel"},
+    {"shareholder", "stockholder", "investor", "owner"},
+    {"vote", "ballot", "poll"},
+    {"meeting", "assembly", "agm"},
+    {"fee", "charge", "commission", "cost"},
+    {"deadline", "cutoff", "due"},
+    {"cancel", "cancellation", "terminate", "termination"},
+    {"tax", "taxation", "taxable"},
+    {"interest", "coupon"},
+    {"invert", "inverted", "inversion"},
+    {"swap", "exchange", "convert", "conversion"},
+    {"write", "writer", "wrote", "written"},
+    {"rule", "regulation", "requirement"},
+    {"limit", "cap", "ceiling", "maximum"},
+    {"minimum", "least", "smallest", "lowest"},
+    {"salary", "wage", "wages"},
+    {"pension", "retirement", "retire"},
+    {"holiday", "vacation"},
+    {"trip", "travel", "journey"},
+    {"hotel", "accommodation", "lodging"},
+    {"meal", "food", "dining"},
+    {"flight", "airfare"},
+    {"guarantee", "warranty", "cover", "coverage"},
+    {"point", "reward"},
+    {"free", "complimentary"},
+    {"discount", "reduction", "saving"},
+    {"dodgy", "shady", "suspicious", "wrongdoing", "misconduct", "fraud"},
+    {"flag", "report"},
+    {"sack", "sacked", "dismiss", "dismissal", "fired"},
+    {"revenge", "retaliation", "retaliate", "victimise", "victimize", "punish"},
+    {"bankrupt", "bankruptcy", "insolvent", "insolvency"},
+    {"buyback", "repurchase"},
+    {"merger", "acquisition", "takeover", "buyout"},
+    {"risky", "risk", "dangerous"},
+    {"safe", "safest", "secure", "safety"},
+    {"big", "large", "huge"},
+    {"small", "little", "tiny"},
+    {"rise", "increase", "climb", "jump", "surge", "soar"},
+    {"cut", "reduce", "decrease"},
+    {"start", "begin", "commence", "launch"},
+    {"choose", "pick", "select", "elect"},
+    {"scheme", "plan", "programme", "program"},
+    {"company", "employer"},
+    {"shop", "store", "retailer", "outlet"},
+    {"join", "enrol", "enroll", "enrolment", "enrollment", "register", "registration", "membership"},
+    {"car", "vehicle"},
+    {"phone", "mobile"},
+    {"fridge", "refrigerator"},
+    {"tv", "television"},
 ]
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -95,6 +154,15 @@ PHRASAL = {
     "top up": "add", "topped up": "add", "pull out": "withdraw", "take out": "withdraw", "took out": "withdraw",
     "break down": "fail", "broke down": "fail", "packed up": "fail", "call off": "cancel", "called off": "cancel",
     "step down": "resign", "stepped down": "resign", "blow the whistle": "whistleblow",
+    "get back to": "respond reply acknowledge", "gets back to": "respond reply acknowledge",
+    "got back to": "respond reply acknowledge", "hear back": "respond reply", "upside down": "inverted",
+    "money back": "refund", "buy back": "repurchase buyback", "buys back": "repurchase buyback",
+    "bought back": "repurchase buyback", "buying back": "repurchase buyback", "cash in": "redeem sell",
+    "sign up": "enrol register join", "signed up": "enrol register join", "signs up": "enrol register join",
+    "go bust": "bankrupt insolvent", "goes bust": "bankrupt insolvent", "went bust": "bankrupt insolvent",
+    "hand in": "submit", "handed in": "submit", "kick in": "start begin", "kicks in": "start begin",
+    "laid off": "redundant dismiss", "lay off": "redundant dismiss", "opt out": "withdraw", "opt in": "enrol",
+    "shut down": "halt close", "passed away": "death", "pass away": "death",
 }
 _PHRASAL = re.compile(r"\b(" + "|".join(sorted(map(re.escape, PHRASAL), key=len, reverse=True)) + r")\b")
 
@@ -125,6 +193,18 @@ def tokenize(text: str, *, phrasal: bool = True) -> list[str]:
         if word in ABBREVIATIONS:
             out.extend(_expansion(word))
     return out
+
+
+def phrasal_readings(text: str) -> dict[str, frozenset[str]]:
+    """The terms of each phrasal verb's own words and the terms of its reading: "upside down" gives
+    {"upsid": {"invert"}}, so a document that says "inverted" answers the question's "upside down"."""
+    low = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
+    out: dict[str, set[str]] = defaultdict(set)
+    for match in _PHRASAL.finditer(low):
+        reading = set(tokenize(PHRASAL[match.group(0)], phrasal=False))
+        for term in tokenize(match.group(0), phrasal=False):
+            out[term] |= reading
+    return {term: frozenset(reading) for term, reading in out.items()}
 
 
 @lru_cache(maxsize=1)

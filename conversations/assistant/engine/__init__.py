@@ -64,6 +64,7 @@ class LocalProvider(Provider):
             "metadata": {"intent": intent.kind, "symbols": answer.symbols if answer.symbols is not None
                          else intent.symbols, "period": intent.period.code if intent.period else None,
                          "fields": intent.fields, "documents": list(dict.fromkeys(state.documents)),
+                         "units": state.units,
                          "provider": self.name},
         }
 

@@ -15,13 +15,15 @@ from typing import Any
 
 from wordfreq import zipf_frequency
 
-from knowledge.ranking import query_terms, stem, tokenize
+from knowledge.ranking import phrasal_readings, query_terms, stem, tokenize
 
 CONFIDENT_COVERAGE = 0.6  # share of the question's weight that makes a document an answer on its own
 MIN_COVERAGE = 0.4  # below this share, no document answers, however far ahead of the others
 CLEAR_LEAD = 0.1  # or a document this far ahead of the runner-up (on the combined score)
 CONFIDENT_UNIT = 0.25  # share the best sentence must contain (with its heading and title)
 FOLLOW_UP_UNIT = 0.1
+MOVE_ON = 2.5  # weight of telling words that another document holds and the conversation's lacks
+SAID = 0.6  # a follow-up's score for a sentence the last answer quoted
 MAX_UNITS = 3
 MAX_WORDS = 110
 UNSEEN_LOWERCASE = 0.6  # a lower-case word the knowledge base has never seen: maybe a typo or filler
@@ -44,7 +46,7 @@ _WHEN = re.compile(r"\b(when|what (date|day|month|time)|which (date|day|month)|h
                    r"what time|schedule|how frequently)\b")
 _AMOUNT = re.compile(r"\b(how much|how many|what (percent|percentage|rate|share|fee|price|amount|proportion)|"
                      r"fees?|costs?|charges?|minimum|maximum|how big|how large|how high|how low)\b")
-_DURATION = re.compile(r"\b(how long|how soon|within how|how many (days|weeks|months|years|hours))\b")
+_DURATION = re.compile(r"\b(how long|how soon|how quickly|how fast|within how|how many (days|weeks|months|years|hours))\b")
 _WHO = re.compile(r"\b(who|whom|which (team|committee|person|people|department|officer))\b")
 _DEFINE = re.compile(r"^\s*(what('s| is| are| does)|whats|define|explain|meaning of|what do)\b|\b(mean|means|stand for)\b")
 
@@ -111,6 +113,7 @@ class Evidence:
     chosen: list[Unit] = field(default_factory=list)
     search: Any = None  # the knowledge search's ToolResult, reported when the answer uses it
     follow_up: bool = False  # the answer comes from the last answer's document
+    continued: bool = False  # no sentence matched the follow-up: the answer is what the document says next
     kind: str = "other"  # what kind of answer the question wants (question_kind)
     overview: bool = False  # the question only names the document's subject: the answer sums it up
     names_missing: list[str] = field(default_factory=list)  # names in the question the best document lacks
@@ -130,7 +133,7 @@ class Evidence:
         if not best or not self.chosen or self.names_missing:
             return False
         if self.follow_up:
-            return best.best >= FOLLOW_UP_UNIT
+            return best.best >= FOLLOW_UP_UNIT or self.continued
         if self.names_subject and best.coverage >= SUBJECT_COVERAGE:
             return True  # "my kestrelby fridge...": the document is about what the question names
         if best.best < CONFIDENT_UNIT or best.coverage < MIN_COVERAGE:
@@ -328,7 +331,8 @@ def candidate_score(question: str, view: DocumentView, weights: dict[str, float]
         view.heading_terms
     units = [copy.copy(u) for u in view.units]
     unit_terms = view.unit_terms
-    alternatives = {term: _alternatives(term) for term in weights}
+    readings = phrasal_readings(question)
+    alternatives = {term: _alternatives(term) | dict.fromkeys(readings.get(term, ()), 1.0) for term in weights}
 
     def found(term: str, where: frozenset) -> float:
         best = 0.0
@@ -408,6 +412,23 @@ def overview_units(candidate: Candidate) -> list[Unit]:
     return chosen
 
 
+def continuation(candidate: Candidate, said: list[int]) -> list[Unit]:
+    """The sentences after the ones the last answer quoted (the rest of their section first), or the opening
+    when nothing was quoted."""
+    if not said:
+        return overview_units(candidate)
+    last = max(said)
+    after = [u for u in candidate.units if u.position > last and not _META.match(u.text)]
+    chosen: list[Unit] = []
+    for unit in after:
+        if chosen and (unit.passage != chosen[0].passage or sum(u.words for u in chosen) + unit.words > MAX_WORDS):
+            break
+        chosen.append(unit)
+        if len(chosen) >= 2:
+            break
+    return chosen
+
+
 def answer_units(candidate: Candidate) -> list[Unit]:
     """The units that answer: the best one, its lead-in when it leans on the sentence before, and close seconds."""
     units = candidate.units
@@ -440,7 +461,7 @@ def answer_units(candidate: Candidate) -> list[Unit]:
 def evidence_find(question: str, documents: list, idf: dict[str, float], *,
                   ceiling: float,
                   names: set[str] = frozenset(), context_documents: set = frozenset(),
-                  follow_up: bool = False, loose: bool = False) -> Evidence:
+                  follow_up: bool = False, loose: bool = False, said: list[int] = ()) -> Evidence:
     """Rank the candidate documents (best search match first: DocumentViews, or (document, passages) pairs)
     for ``question`` and pick the answer's units."""
     documents = [d if isinstance(d, DocumentView) else document_view(*d) for d in documents]
@@ -464,25 +485,44 @@ def evidence_find(question: str, documents: list, idf: dict[str, float], *,
                                   follow_up=follow_up and view.document["document_id"] in context_documents)
                   for rank, view in enumerate(documents)]
     candidates.sort(key=lambda c: -c.score)
+    # A name the knowledge base knows ("treasurydirect", "Kestrelby") pins the question to the documents that
+    # hold it: one that lacks it answers something else, however well its other words match.
+    rarity = english_rarity(question)
+    known = {t for t in weights if idf.get(t) and t not in optional and (
+        t in name_like(question) or t in names and rarity.get(t, 1.0) >= RARE)}
+    if known and any(known.isdisjoint(c.missing) for c in candidates):
+        candidates.sort(key=lambda c: not known.isdisjoint(c.missing))
     if follow_up:
         # "and when is it paid?": the last answer's document, unless the question names another's subject
         earlier = [c for c in candidates if c.document["document_id"] in context_documents]
         top = candidates[0]
-        # A loose follow-up ("stretch that cover") also moves on when another document answers far better.
-        moves_on = top.titled >= 0.5 or loose and top.score > earlier[0].score + 0.3 if earlier else False
+        # A loose follow-up ("stretch that cover") also moves on when another document answers far better, on
+        # words that tell (not "back" in "get back to me").
+        moves_on = False
+        if earlier:
+            gain = sum(w for t, w in weights.items()
+                       if t not in optional and t not in top.missing and t in earlier[0].missing)
+            moves_on = top.titled >= 0.5 or loose and top.score > earlier[0].score + 0.3 and gain >= MOVE_ON
         if earlier and not (top is not earlier[0] and moves_on and top.coverage >= CONFIDENT_COVERAGE):
             candidates.remove(earlier[0])
             candidates.insert(0, earlier[0])
             evidence.follow_up = True
+            for unit in earlier[0].units:  # what the last answer said is not the news a follow-up asks for
+                if unit.position in said:
+                    unit.score *= SAID
     evidence.candidates = candidates
     evidence.chosen = answer_units(candidates[0])
+    if evidence.follow_up and candidates[0].best < FOLLOW_UP_UNIT:
+        # "and what happens if i'm late?": none of its words is in the document; what the document says next,
+        # after the last answer, is what a reader would look at.
+        evidence.chosen = continuation(candidates[0], said) or evidence.chosen
+        evidence.continued = bool(evidence.chosen)
     title = set(tokenize(candidates[0].document["title"]))
     if not follow_up and set(weights) <= title and not (kind == "define" and _opening_defines(candidates[0])):
         evidence.chosen = overview_units(candidates[0]) or evidence.chosen
         evidence.overview = True
     # Names are capitalised words, and words rare in English that the knowledge base has never seen (a company
     # written in lower case): a document that lacks one is about something else.
-    rarity = english_rarity(question)
     rare = {t for t in weights if rarity.get(t, 1.0) >= RARE and not re.search(r"\d", t) and idf.get(t)}
     unseen = {t for t in name_like(question) if not idf.get(t)}
     evidence.names_missing = sorted((names | unseen) & set(candidates[0].missing))

@@ -130,7 +130,9 @@ def evidence_gather(state: State, text: str, *, follow_up: bool = False):
     """Search the knowledge base for the question (one tool call) and weigh what it found: an Evidence."""
     from knowledge.selectors import knowledge_passages, knowledge_term_weights
 
-    context_documents = [d for d in state.turn.context.get("documents") or [] if isinstance(d, int)]
+    context = state.turn.context
+    context_documents = [d for d in context.get("documents") or [] if isinstance(d, int)]
+    said = [u for u in context.get("units") or [] if isinstance(u, int)]
     yield from ()
     result = state.lookup("search_knowledge", query=text, limit=CANDIDATES)
     ids = [hit["document_id"] for hit in result.data["results"]] if result.ok else []
@@ -141,6 +143,7 @@ def evidence_gather(state: State, text: str, *, follow_up: bool = False):
     ceiling = weights.pop(None)
     evidence = grounding.evidence_find(text, documents, weights, ceiling=ceiling, names=grounding.names_in(text),
                                        context_documents=set(context_documents), follow_up=bool(follow_up),
+                                       said=said,
                                        loose=follow_up == "loose")
     evidence.search = result
     return evidence
@@ -176,6 +179,8 @@ def _cite_units(state: State, document: dict, units: list) -> str:
     heading = next((u.heading for u in units if u.heading and u.heading != document["title"]), "")
     state.cite_document({"title": document["title"], "heading": heading or document["title"], "key": document["key"],
                          "version_id": document["version_id"], "url": url})
+    if not state.documents:
+        state.units = [u.position for u in units]
     state.documents.append(document["document_id"])
     return link_markdown(document["title"], url)
 

@@ -42,6 +42,7 @@ class State:
     cards: list[dict] = field(default_factory=list)
     evidence: Any = None  # what the knowledge base offers for the question (grounding.Evidence)
     documents: list[int] = field(default_factory=list)  # knowledge documents the answer used
+    units: list[int] = field(default_factory=list)  # positions of the sentences it quoted from the first one
 
     def tool(self, name: str, **arguments):
         result = yield from Provider.call_tool(name, arguments, self.turn, self.calls)
