@@ -20,6 +20,9 @@ from knowledge.ranking import phrasal_readings, query_terms, stem, tokenize
 CONFIDENT_COVERAGE = 0.6  # share of the question's weight that makes a document an answer on its own
 MIN_COVERAGE = 0.4  # below this share, no document answers, however far ahead of the others
 CLEAR_LEAD = 0.1  # or a document this far ahead of the runner-up (on the combined score)
+TENTATIVE_LEAD = 0.04  # ahead by this much, a document below the bar is offered with its closest passage
+TENTATIVE_UNIT = 0.3
+EVERYDAY = 0.5  # english_rarity below which a word is among English's commonest (Zipf above 5.5)
 CONFIDENT_UNIT = 0.25  # share the best sentence must contain (with its heading and title)
 FOLLOW_UP_UNIT = 0.1
 MOVE_ON = 2.5  # weight of telling words that another document holds and the conversation's lacks
@@ -118,6 +121,8 @@ class Evidence:
     overview: bool = False  # the question only names the document's subject: the answer sums it up
     names_missing: list[str] = field(default_factory=list)  # names in the question the best document lacks
     names_subject: bool = False  # the best document's title holds a word of the question rare in English
+    pinned: bool = False  # the best document holds a name of the question that the knowledge base knows
+    matched_rare: bool = False  # the best document holds a word of the question that is not an everyday word
     related: list[dict] = field(default_factory=list)  # documents on the rest of the question, without its names
 
     @property
@@ -136,10 +141,29 @@ class Evidence:
             return best.best >= FOLLOW_UP_UNIT or self.continued
         if self.names_subject and best.coverage >= SUBJECT_COVERAGE:
             return True  # "my kestrelby fridge...": the document is about what the question names
-        if best.best < CONFIDENT_UNIT or best.coverage < MIN_COVERAGE:
+        if best.best < CONFIDENT_UNIT or best.coverage < MIN_COVERAGE or not self.telling:
             return False
         second = self.candidates[1].score if len(self.candidates) > 1 else 0.0
         return best.coverage >= CONFIDENT_COVERAGE or best.titled >= 0.3 or best.score - second >= CLEAR_LEAD
+
+    @property
+    def telling(self) -> bool:
+        """Whether the best document shares with the question a word that is about something, not only the
+        everyday words of "is now a good time to start?" (good, time, start: among English's commonest)."""
+        return self.matched_rare
+
+    @property
+    def tentative(self) -> bool:
+        """Not an answer to stand behind, but a passage worth showing as the closest one: the best document
+        holds the question's names, a fair share of its weight and a sentence that matches, ahead of the rest.
+        Both the pinned name and the lead say it is the one document on the subject."""
+        best = self.best
+        if not best or not self.chosen or self.names_missing or self.confident:
+            return False
+        if best.coverage < MIN_COVERAGE or best.best < TENTATIVE_UNIT or not self.telling:
+            return False
+        second = self.candidates[1].score if len(self.candidates) > 1 else 0.0
+        return self.pinned or best.score - second >= TENTATIVE_LEAD
 
     @property
     def specific(self) -> bool:
@@ -492,6 +516,7 @@ def evidence_find(question: str, documents: list, idf: dict[str, float], *,
         t in name_like(question) or t in names and rarity.get(t, 1.0) >= RARE)}
     if known and any(known.isdisjoint(c.missing) for c in candidates):
         candidates.sort(key=lambda c: not known.isdisjoint(c.missing))
+        evidence.pinned = True
     if follow_up:
         # "and when is it paid?": the last answer's document, unless the question names another's subject
         earlier = [c for c in candidates if c.document["document_id"] in context_documents]
@@ -511,6 +536,8 @@ def evidence_find(question: str, documents: list, idf: dict[str, float], *,
                 if unit.position in said:
                     unit.score *= SAID
     evidence.candidates = candidates
+    evidence.matched_rare = any(rarity.get(t, 1.0) >= EVERYDAY for t in weights
+                                if t not in optional and t not in candidates[0].missing)
     evidence.chosen = answer_units(candidates[0])
     if evidence.follow_up and candidates[0].best < FOLLOW_UP_UNIT:
         # "and what happens if i'm late?": none of its words is in the document; what the document says next,

@@ -208,6 +208,16 @@ def answer_knowledge(state: State):
     return state.answer(grounded_text(state, state.evidence), [])
 
 
+def answer_tentative(state: State):
+    """Below the bar for an answer, but one document is ahead: say so, and show its closest passage, cited."""
+    evidence = state.evidence
+    yield from state.report(evidence.search)
+    link = _cite_units(state, evidence.best.document, evidence.chosen)
+    text = (f"I'm not sure the knowledge base answers exactly that. The closest passage is in {link}:\n\n"
+            f"{grounding.units_markdown(evidence.chosen)}\n\n_Source: {link} ({KNOWLEDGE_SOURCE})._")
+    return state.answer(text, [])
+
+
 def closest_links(evidence: grounding.Evidence | None) -> str:
     documents = evidence.closest if evidence else []
     if evidence and evidence.follow_up and evidence.best and evidence.best.document not in documents:

@@ -15,7 +15,7 @@ from knowledge.selectors import knowledge_titles_mention
 
 from .entities import Entity
 from .intents import _FOLLOW_UP, _PRONOUNS, keywords
-from .knowledge import answer_knowledge, answer_no_match, evidence_gather, grounded_text
+from .knowledge import answer_knowledge, answer_no_match, answer_tentative, evidence_gather, grounded_text
 from .replies import answer_no_data
 from .writers import WRITERS
 
@@ -99,6 +99,9 @@ def route(state, text: str, entities: list[Entity]):
     if intent.names and keywords(text) & {"quote", "change", "history", "compare", "extreme"}:
         intent.kind = "no_data"  # "the price of gold": a market question about something with no listing
         return answer_no_data
+    if state.evidence.tentative and not intent.names and intent.kind not in MARKET:
+        intent.kind = "knowledge"
+        return answer_tentative
     if intent.kind == "unknown" or not (state.evidence.closest or state.evidence.names_missing
                                         or state.evidence.follow_up):
         return WRITERS["unknown"]
