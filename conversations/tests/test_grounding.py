@@ -390,3 +390,95 @@ def test_how_much_prefers_an_amount_over_a_day_of_the_month():
     documents, idf, _ = build(CORPUS + [interim])
     evidence = find("How much does Tarrow pay out?", documents, idf)
     assert evidence.chosen[0].text == "Tarrow Mills pays out 45% of its net profit as dividends."
+
+
+# --- everyday words, names, vague follow-ups, tentative answers ---------------------------------------------
+
+CURVE, OPTIONS, BILLS, HOURS = 11, 12, 13, 14
+EXTRA = [
+    (CURVE, "The yield curve", [
+        ("Shapes", "A normal curve slopes upward: long bonds yield more than short ones. "
+                   "An inverted curve slopes downward."),
+        ("History", "The 10-year minus 2-year spread was inverted from July 2022 to August 2024."),
+    ]),
+    (OPTIONS, "Early exercise of options", [
+        ("Who may exercise", "Holders of American-style options may exercise them early, at any time. "
+                             "Holders often exercise deep in-the-money puts early to receive cash now."),
+    ]),
+    (BILLS, "Treasury bills", [
+        ("Buying", "Individuals buy bills at auction through TreasuryDirect or a broker."),
+        ("Selling early", "Bills held at TreasuryDirect must be moved to a broker before they can be sold."),
+    ]),
+    (HOURS, "Office hours", [
+        ("Opening", "Our desk opens at 8 a.m., a good time for most callers, and starts taking calls at 9."),
+    ]),
+]
+EXTRA_DOCUMENTS, EXTRA_IDF, _ = build(CORPUS + EXTRA)
+
+
+def find_extra(question, **kwargs):
+    return find(question, documents=EXTRA_DOCUMENTS, idf=EXTRA_IDF, **kwargs)
+
+
+def test_a_phrasal_verbs_own_words_are_found_where_a_document_uses_its_reading():
+    evidence = find_extra("when was the 10 year vs 2 year spread last upside down?")
+    assert evidence.best.document["document_id"] == CURVE
+    assert "upsid" not in evidence.best.missing  # "inverted" is what "upside down" means
+    assert "July 2022" in " ".join(u.text for u in evidence.chosen)
+    assert evidence.confident
+
+
+def test_a_name_the_knowledge_base_knows_pins_the_question_to_the_documents_that_hold_it():
+    question = "i got one through treasurydirect, can i cash it early if i need the money now?"
+    evidence = find_extra(question)
+    assert evidence.pinned
+    assert evidence.best.document["document_id"] == BILLS
+    # the same words without the name: the document about early cash matches better
+    assert find_extra("can i get cash early if i need the money now?").best.document["document_id"] == OPTIONS
+
+
+def test_a_vague_follow_up_answers_with_what_the_document_says_next():
+    said = [u.position for u in find("How long do I have to return Larkspur items?").chosen]
+    evidence = find("And what if I'm really late?", follow_up=True, context_documents={LARKSPUR}, said=said)
+    assert evidence.follow_up and evidence.continued and evidence.confident
+    assert evidence.best.document["document_id"] == LARKSPUR
+    assert evidence.chosen and min(u.position for u in evidence.chosen) > max(said)
+
+
+def test_a_follow_up_does_not_repeat_what_the_last_answer_said_when_another_sentence_fits():
+    first = find("When is the Halvorsen final dividend paid?")
+    said = [u.position for u in first.chosen]
+    again = find("and who gets the final dividend?", follow_up=True, context_documents={HALVORSEN}, said=said)
+    assert again.follow_up
+    assert [u.position for u in again.chosen] != said
+
+
+def test_a_loose_follow_up_stays_when_another_document_only_shares_an_everyday_word():
+    evidence = find("will somebody get back to me?", follow_up="loose", context_documents={HALVORSEN},
+                    loose=True)
+    assert evidence.best.document["document_id"] == HALVORSEN
+
+
+def test_everyday_words_alone_are_no_answer():
+    evidence = find_extra("is now a good time to start?")
+    assert not evidence.telling
+    assert not evidence.confident and not evidence.tentative
+
+
+def _evidence(*, coverage, best, lead, missing_names=(), rare=True):
+    units = [grounding.Unit(1, 1, 0, "h", "Some sentence that answers the question well.", score=best)]
+    doc = {"document_id": 1, "title": "T", "key": "k", "version_id": "v", "url": "/u"}
+    first = grounding.Candidate(doc, units, coverage, best, 0.5 + lead, [])
+    second = grounding.Candidate(dict(doc, document_id=2), [], 0.1, 0.1, 0.5, [])
+    return grounding.Evidence("q", candidates=[first, second], chosen=units, names_missing=list(missing_names),
+                              matched_rare=rare)
+
+
+def test_a_document_ahead_but_below_the_bar_is_offered_tentatively():
+    assert _evidence(coverage=0.45, best=0.35, lead=0.06).tentative
+    assert not _evidence(coverage=0.45, best=0.35, lead=0.06).confident
+    assert not _evidence(coverage=0.45, best=0.35, lead=0.01).tentative  # no clear lead
+    assert not _evidence(coverage=0.3, best=0.35, lead=0.06).tentative  # too little of the question
+    assert not _evidence(coverage=0.45, best=0.35, lead=0.06, missing_names=["zorblat"]).tentative
+    assert not _evidence(coverage=0.45, best=0.35, lead=0.06, rare=False).tentative
+    assert not _evidence(coverage=0.7, best=0.5, lead=0.06).tentative  # confident: a plain answer

@@ -168,3 +168,49 @@ def test_a_listed_company_with_a_document_about_it_gets_both(documents, client, 
     client.force_login(user)
     result = _ask(client, "When does Apple's cafeteria open?")
     assert _cited(result) == ["Apple: employee cafeteria rules"] and "7:30 a.m." in result["reply"]
+
+
+
+REIT = b"""# Real estate investment trusts (REITs)
+
+A real estate investment trust (REIT) is a company that owns income-producing property such as offices,
+apartments and warehouses, and whose shares trade like any other stock.
+
+## Paying out income
+
+A REIT must pay out at least 90% of its taxable income as dividends each year, which is why REIT yields are high.
+
+## Measuring profit
+
+Net income understates a REIT's cash earnings because depreciation of buildings is a large non-cash charge.
+Analysts use funds from operations (FFO) instead: net income plus depreciation, minus gains on property sales.
+"""
+
+
+@pytest.fixture
+def reit(aws, knowledge_base):
+    from knowledge.services import document_index_bytes
+
+    document_index_bytes(key=f"{settings.KNOWLEDGE_PREFIX}reit.md", data=REIT)
+
+
+def test_a_match_below_the_bar_is_offered_as_the_closest_passage_and_cited(reit, client, user):
+    client.force_login(user)
+    result = _ask(client, "how much of their income do landlord companies have to hand out?")
+    assert result["reply"].startswith("I'm not sure the knowledge base answers exactly that."), result["reply"]
+    assert _cited(result) == ["Real estate investment trusts (REITs)"]
+    assert "at least 90% of its taxable income" in result["reply"]
+    assert result["sources"][0]["url"] in result["reply"]
+
+
+def test_a_question_the_document_answers_plainly_gets_no_hedge(reit, client, user):
+    client.force_login(user)
+    result = _ask(client, "what number should i watch instead of profit for a property trust?")
+    assert _cited(result) == ["Real estate investment trusts (REITs)"]
+    assert "funds from operations (FFO)" in result["reply"] and "not sure" not in result["reply"]
+
+
+def test_everyday_words_alone_get_no_passage(reit, client, user):
+    client.force_login(user)
+    result = _ask(client, "is now a good time to start?")
+    assert _cited(result) == []

@@ -137,3 +137,12 @@ def test_stemming_is_safe_across_threads():
                 assert list(pool.map(stem.__wrapped__, words * 5)) == [expected[w] for w in words * 5]
     finally:
         sys.setswitchinterval(interval)
+
+
+def test_a_phrasal_verbs_own_words_map_to_its_reading():
+    from knowledge.ranking import phrasal_readings
+
+    readings = phrasal_readings("When was the curve last upside down? My fridge packed up.")
+    assert readings["upsid"] == {"invert"}
+    assert readings["pack"] == {"fail"}
+    assert phrasal_readings("an upside surprise") == {}
