@@ -79,7 +79,10 @@ def chat_run(prepared: PreparedTurn) -> Iterator[dict]:
 
     A failure yields one "error" event and stores nothing.
     """
-    yield {"type": "start", "conversation_id": prepared.conversation_id, "new": prepared.is_new}
+    start = {"type": "start", "conversation_id": prepared.conversation_id, "new": prepared.is_new}
+    if prepared.is_new:
+        start["title"] = conversation_title(prepared.turn.message)
+    yield start
     final = None
     try:
         for event in prepared.provider.run(prepared.turn):
@@ -104,16 +107,19 @@ def chat_run(prepared: PreparedTurn) -> Iterator[dict]:
            "new": prepared.is_new}
 
 
+def conversation_title(message: str) -> str:
+    """A new conversation's title: its first message on one line, shortened."""
+    line = " ".join(message.split())
+    return line[:TITLE_CHARS] + ("…" if len(line) > TITLE_CHARS else "")
+
+
 def _store_turn(prepared: PreparedTurn, final: dict) -> list[str]:
     assistant = {"role": "assistant", "content": final["answer"], "tokens": final.get("tokens"),
                  "metadata": message_pack({
                      **final.get("metadata", {}), "tool_calls": final.get("tool_calls") or [],
                      "sources": final.get("sources") or [], "cards": final.get("cards") or [],
                      "model": final.get("model")})}
-    title = None
-    if prepared.is_new:
-        first_line = " ".join(prepared.turn.message.split())
-        title = first_line[:TITLE_CHARS] + ("…" if len(first_line) > TITLE_CHARS else "")
+    title = conversation_title(prepared.turn.message) if prepared.is_new else None
     return prepared.store.put_conversation(
         prepared.conversation_id, [{"role": "user", "content": prepared.turn.message}, assistant],
         user_id=str(prepared.user.pk), ttl_hours=settings.CHAT_CONVERSATION_TTL_HOURS, title=title,

@@ -50,6 +50,7 @@ def test_the_answer_streams_with_its_tools_then_renders(aws, knowledge_base, use
         events, _ = await _turn(communicator, "What is AAPL stock price?")  # the time: benchmarks/bench_chat.py
         kinds = [e["type"] for e in events]
         assert kinds[0] == "start" and events[0]["new"] is True
+        assert events[0]["title"] == "What is AAPL stock price?"  # the page's heading, as the server renders it
         assert kinds[1:5] == ["tool_start", "tool_end", "tool_start", "tool_end"]
         assert events[1]["name"] == "get_stock_quote" and events[2]["ok"] is True
         assert kinds.count("token") >= 3 and kinds[-1] == "done"
@@ -60,7 +61,7 @@ def test_the_answer_streams_with_its_tools_then_renders(aws, knowledge_base, use
         follow_up, _ = await _turn(communicator, "compare it with MSFT over the last year", done["conversation_id"])
         compare = next(e for e in follow_up if e["type"] == "tool_start")
         assert compare["name"] == "compare_stocks" and compare["arguments"]["symbols"] == ["AAPL", "MSFT"]
-        assert follow_up[0]["new"] is False
+        assert follow_up[0]["new"] is False and "title" not in follow_up[0]
         await communicator.disconnect()
         return done["conversation_id"]
 

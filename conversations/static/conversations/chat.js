@@ -80,6 +80,7 @@
         var url = "/chat/" + ev.conversation_id + "/";
         form.action = url;
         history.replaceState(null, "", url);
+        if (ev.title) { current.before.title = retitle(ev.title); }
       }
     } else if (ev.type === "tool_start") {
       var item = el("li", "tool tool-running", ev.name);
@@ -113,6 +114,7 @@
         else { delete form.dataset.conversationId; }
         form.action = current.before.action;
         history.replaceState(null, "", current.before.url);
+        if (current.before.title) { retitle(current.before.title.heading, current.before.title.page); }
       }
       if (current.user && (ev.code === "input" || ev.code === "not_found" || ev.code === "provider" || ev.code === "storage" ||
                            ev.code === "rate_limited")) {
@@ -122,6 +124,15 @@
       showError(ev.error);
       finish();
     }
+  }
+
+  // The heading and the tab say what the conversation is about, as the server renders its page.
+  function retitle(title, page) {
+    var heading = document.getElementById("chat-heading");
+    var before = {heading: heading ? heading.textContent : "", page: document.title};
+    if (heading) { heading.textContent = title; }
+    document.title = page || (title + " · StockTool");
+    return before;
   }
 
   function addToList(ev) {
