@@ -150,7 +150,7 @@ PHRASAL = {
     "handed out": "distribute", "pay out": "payout", "pays out": "payout", "paid out": "payout",
     "signs off": "approve", "signed off": "approve", "put forward": "nominate",
     "turn down": "reject", "turned down": "reject", "find out": "notify", "found out": "notify",
-    "get back to": "respond", "gets back to": "respond", "got back to": "respond", "set up": "establish",
+    "set up": "establish",
     "top up": "add", "topped up": "add", "pull out": "withdraw", "take out": "withdraw", "took out": "withdraw",
     "break down": "fail", "broke down": "fail", "packed up": "fail", "call off": "cancel", "called off": "cancel",
     "step down": "resign", "stepped down": "resign", "blow the whistle": "whistleblow",

@@ -1,15 +1,18 @@
 """Reads: search, document versions, download links."""
 
+import re
 import threading
 import time
 
 from django.conf import settings
 from django.urls import reverse
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from stocktool.aws import get_s3_service
 
 from .models import KnowledgeDocument, KnowledgeIndexState, KnowledgePassage
-from .ranking import BM25Index, Entry, snippet, tokenize
+from .ranking import BM25Index, Entry, snippet, stem, tokenize
 from .storage import uses_s3
 
 _lock = threading.Lock()
@@ -131,6 +134,35 @@ def knowledge_passages(*, document_ids) -> dict[int, list[dict]]:
              "url": f"{page}#passage-{ordinal}"}
             for ordinal, heading, text in rows]
     return out
+
+
+def knowledge_spellings(*, words) -> dict[str, str]:
+    """For each word (lower case) the knowledge base does not hold, the word of its documents one typo away
+    (two for a long word), if there is one: {"interent": "internet", "quorington": "quorrington"}."""
+    index = knowledge_index()
+    out = {}
+    for word in words:
+        if len(word) < 5 or not word.isalpha() or index.postings.get(stem(word)):
+            continue
+        vocabulary = _vocabulary(index)
+        found = process.extractOne(word, vocabulary, scorer=OSA.distance, score_cutoff=1 if len(word) < 9 else 2)
+        if found is not None:
+            out[word] = found[0]
+    return out
+
+
+def _vocabulary(index: BM25Index) -> list[str]:
+    """The words of the indexed titles, headings and passages (five letters or more), once per index."""
+    vocabulary = getattr(index, "vocabulary", None)
+    if vocabulary is None:
+        words = set()
+        for entry in index.entries:
+            _, heading, text = entry.ref
+            words.update(re.findall(r"[a-z]{5,}", f"{heading} {text}".lower()))
+        for document in index.documents.values():
+            words.update(re.findall(r"[a-z]{5,}", (document["title"] or "").lower()))
+        vocabulary = index.vocabulary = sorted(words)
+    return vocabulary
 
 
 def knowledge_titles_mention(*, text: str) -> bool:

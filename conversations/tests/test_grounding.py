@@ -482,3 +482,11 @@ def test_a_document_ahead_but_below_the_bar_is_offered_tentatively():
     assert not _evidence(coverage=0.45, best=0.35, lead=0.06, missing_names=["zorblat"]).tentative
     assert not _evidence(coverage=0.45, best=0.35, lead=0.06, rare=False).tentative
     assert not _evidence(coverage=0.7, best=0.5, lead=0.06).tentative  # confident: a plain answer
+
+
+def test_misspelt_candidates_are_rare_or_unknown_words_and_respelling_keeps_capitals():
+    assert grounding.misspelt_candidates("Does Quorington keep my interent records? crude prefered") == [
+        "interent", "prefered", "quorington"]
+    assert grounding.respell("Does Quorington keep it?", {"quorington": "quorrington"}) == \
+        "Does Quorrington keep it?"
+    assert grounding.respell("no change here", {}) == "no change here"

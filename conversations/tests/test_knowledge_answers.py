@@ -214,3 +214,17 @@ def test_everyday_words_alone_get_no_passage(reit, client, user):
     client.force_login(user)
     result = _ask(client, "is now a good time to start?")
     assert _cited(result) == []
+
+
+def test_a_misspelt_name_is_read_as_the_documents_and_says_so(documents, client, user):
+    client.force_login(user)
+    result = _ask(client, "when does harowgate pay its dividend?")
+    assert _cited(result) == ["Harrowgate Mills: dividend policy"]
+    assert "15 April and 15 October" in result["reply"]
+    assert result["reply"].startswith("_Reading “harowgate” as “harrowgate”._")
+
+
+def test_a_name_far_from_every_word_is_not_respelt(documents, client, user):
+    client.force_login(user)
+    result = _ask(client, "What is Zyphrax's dividend policy?")
+    assert "Reading" not in result["reply"] and "Zyphrax" in result["reply"]

@@ -172,3 +172,14 @@ def test_an_upload_whose_event_is_handled_first_still_succeeds(s3, monkeypatch):
     doc, existed = upload(name, "# Race\n\nThe heron race.")
     assert not existed and doc.key == key and KnowledgeDocument.objects.filter(key=key).count() == 1
     assert knowledge_search(query="heron race")[0]["key"] == key
+
+
+def test_a_word_one_typo_from_an_indexed_word_is_spelt_as_it(s3):
+    from knowledge.selectors import knowledge_spellings
+
+    upload(unique_name(), "# Quorrington Fitness\n\nMembers may cancel their internet membership at any time.")
+    spellings = knowledge_spellings(words=["quorington", "interent", "membership", "zyphrax", "cat"])
+    assert spellings["quorington"] == "quorrington"  # a letter missing
+    assert spellings["interent"] == "internet"  # two letters swapped
+    assert "membership" not in spellings  # indexed as it is
+    assert "zyphrax" not in spellings and "cat" not in spellings  # nothing near; too short to guess

@@ -34,6 +34,7 @@ FOLLOW_UP_BONUS = 0.15
 TITLE_BONUS = 0.3
 SUBJECT_COVERAGE = 0.2  # enough when the title names what the question names
 OPTIONAL = 0.5  # weight of a term a phrasal verb adds ("run out" -> "expire"), not counted as missing
+MISSPELT_ZIPF = 3.0  # a word rarer than this in English may be a typo ("prefered" is 2.4, "crude" 4.0)
 NAME_ZIPF = 1.5  # a word this rare in English (Zipf scale) is a name: "kestrelby", "harrowgate"
 RARE = 0.95  # english_rarity from which a word is a name or a term of art ("kestrelby", "reit")
 RELATED_COVERAGE = 0.35  # below this, a document is not worth offering as "the closest"
@@ -124,6 +125,7 @@ class Evidence:
     pinned: bool = False  # the best document holds a name of the question that the knowledge base knows
     matched_rare: bool = False  # the best document holds a word of the question that is not an everyday word
     related: list[dict] = field(default_factory=list)  # documents on the rest of the question, without its names
+    corrections: dict = field(default_factory=dict)  # misspelt words of the question and how they were read
 
     @property
     def best(self) -> Candidate | None:
@@ -262,6 +264,24 @@ def name_like(question: str) -> set[str]:
         if len(word) >= 4 and zipf_frequency(word, "en") < NAME_ZIPF:
             out.update(tokenize(word))
     return out
+
+
+def misspelt_candidates(question: str) -> list[str]:
+    """Words of the question (lower case) that may be misspelt: five letters or more, and rare or unknown in
+    English ("interent", "quorington", "prefered"); the knowledge base says which are one typo from its words."""
+    words = {w.lower() for w in re.findall(r"[A-Za-z]{5,}", question)}
+    return sorted(w for w in words if zipf_frequency(w, "en") < MISSPELT_ZIPF)
+
+
+def respell(question: str, corrections: dict[str, str]) -> str:
+    """The question with each misspelt word replaced by the knowledge base's word (capitalised where it was)."""
+    def fix(match):
+        word = match.group(0)
+        right = corrections.get(word.lower())
+        if right is None:
+            return word
+        return right.capitalize() if word[:1].isupper() else right
+    return re.sub(r"[A-Za-z]{5,}", fix, question) if corrections else question
 
 
 def question_weights(question: str, idf: dict[str, float], names: set[str], ceiling: float) -> dict[str, float]:

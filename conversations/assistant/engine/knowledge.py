@@ -128,8 +128,10 @@ def _titles(state: State) -> str:
 
 def evidence_gather(state: State, text: str, *, follow_up: bool = False):
     """Search the knowledge base for the question (one tool call) and weigh what it found: an Evidence."""
-    from knowledge.selectors import knowledge_passages, knowledge_term_weights
+    from knowledge.selectors import knowledge_passages, knowledge_spellings, knowledge_term_weights
 
+    corrections = knowledge_spellings(words=grounding.misspelt_candidates(text))
+    text = grounding.respell(text, corrections)
     context = state.turn.context
     context_documents = [d for d in context.get("documents") or [] if isinstance(d, int)]
     said = [u for u in context.get("units") or [] if isinstance(u, int)]
@@ -146,6 +148,7 @@ def evidence_gather(state: State, text: str, *, follow_up: bool = False):
                                        said=said,
                                        loose=follow_up == "loose")
     evidence.search = result
+    evidence.corrections = corrections
     return evidence
 
 
@@ -198,9 +201,19 @@ def grounded_text(state: State, evidence: grounding.Evidence) -> str:
     link = _cite_units(state, document, evidence.chosen)
     if not evidence.specific and not evidence.follow_up:
         opening = grounding.units_markdown(evidence.best.units[:1])
-        return (f"{link} is the knowledge base's document on this, but none of its passages clearly answers that "
-                f"question, so I'd rather not guess. It opens: “{opening}”\n\n_Source: {link} ({KNOWLEDGE_SOURCE})._")
-    return f"{grounding.units_markdown(evidence.chosen)}\n\n_Source: {link} ({KNOWLEDGE_SOURCE})._"
+        return (f"{_reading(evidence)}{link} is the knowledge base's document on this, but none of its passages "
+                f"clearly answers that question, so I'd rather not guess. It opens: “{opening}”\n\n"
+                f"_Source: {link} ({KNOWLEDGE_SOURCE})._")
+    return f"{_reading(evidence)}{grounding.units_markdown(evidence.chosen)}\n\n_Source: {link} ({KNOWLEDGE_SOURCE})._"
+
+
+def _reading(evidence: grounding.Evidence) -> str:
+    """Say how a misspelt word was read ("Reading “interent” as “internet”."), so a wrong guess shows."""
+    if not evidence.corrections:
+        return ""
+    pairs = ", ".join(f"“{fmt.escape_md(wrong)}” as “{fmt.escape_md(right)}”"
+                      for wrong, right in evidence.corrections.items())
+    return f"_Reading {pairs}._\n\n"
 
 
 def answer_knowledge(state: State):
@@ -213,7 +226,8 @@ def answer_tentative(state: State):
     evidence = state.evidence
     yield from state.report(evidence.search)
     link = _cite_units(state, evidence.best.document, evidence.chosen)
-    text = (f"I'm not sure the knowledge base answers exactly that. The closest passage is in {link}:\n\n"
+    text = (f"{_reading(evidence)}I'm not sure the knowledge base answers exactly that. The closest passage is "
+            f"in {link}:\n\n"
             f"{grounding.units_markdown(evidence.chosen)}\n\n_Source: {link} ({KNOWLEDGE_SOURCE})._")
     return state.answer(text, [])
 
