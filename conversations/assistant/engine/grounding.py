@@ -473,8 +473,9 @@ def continuation(candidate: Candidate, said: list[int]) -> list[Unit]:
     return chosen
 
 
-def answer_units(candidate: Candidate) -> list[Unit]:
-    """The units that answer: the best one, its lead-in when it leans on the sentence before, and close seconds."""
+def answer_units(candidate: Candidate, everyday: frozenset = frozenset()) -> list[Unit]:
+    """The units that answer: the best one, its lead-in when it leans on the sentence before, and close seconds
+    that answer a part of the question it does not (on a word that tells, not one of ``everyday``)."""
     units = candidate.units
     if not units:
         return []
@@ -493,7 +494,7 @@ def answer_units(candidate: Candidate) -> list[Unit]:
         if len(chosen) >= MAX_UNITS or unit.score < 0.8 * best.score or unit.score <= 0:
             break
         # a close second only when it answers a part of the question the best one does not
-        if unit.position in chosen or not set(unit.matched) - covered:
+        if unit.position in chosen or not set(unit.matched) - covered - everyday:
             continue
         if sum(u.words for u in chosen.values()) + unit.words > MAX_WORDS:
             continue
@@ -558,7 +559,8 @@ def evidence_find(question: str, documents: list, idf: dict[str, float], *,
     evidence.candidates = candidates
     evidence.matched_rare = any(rarity.get(t, 1.0) >= EVERYDAY for t in weights
                                 if t not in optional and t not in candidates[0].missing)
-    evidence.chosen = answer_units(candidates[0])
+    everyday = frozenset(t for t in weights if rarity.get(t, 1.0) < EVERYDAY)
+    evidence.chosen = answer_units(candidates[0], everyday)
     if evidence.follow_up and candidates[0].best < FOLLOW_UP_UNIT:
         # "and what happens if i'm late?": none of its words is in the document; what the document says next,
         # after the last answer, is what a reader would look at.
