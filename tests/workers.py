@@ -51,29 +51,35 @@ def database_url() -> str:
     return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def process_env(**env) -> dict:
+    """The environment of a real app process (worker, web server) on this test run's database and resources."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "stocktool.settings.base",
+        "DEBUG": "true",
+        "DATABASE_URL": database_url(),
+        "AWS_ENDPOINT_URL": settings.AWS_ENDPOINT_URL,
+        "SQS_QUEUE_ANALYSIS": settings.SQS_QUEUE_ANALYSIS,
+        "SQS_QUEUE_ANALYSIS_DLQ": settings.SQS_QUEUE_ANALYSIS_DLQ,
+        "SQS_QUEUE_EVENTS": settings.SQS_QUEUE_EVENTS,
+        "SNS_TOPIC_NOTIFICATIONS": settings.SNS_TOPIC_NOTIFICATIONS,
+        "DYNAMODB_TABLE_CONVERSATIONS": settings.DYNAMODB_TABLE_CONVERSATIONS,
+        "DYNAMODB_TABLE_CACHE": settings.DYNAMODB_TABLE_CACHE,
+        "DYNAMODB_TABLE_DJANGO_CACHE": settings.DYNAMODB_TABLE_DJANGO_CACHE,
+        "S3_BUCKET_NAME": settings.S3_BUCKET_NAME,
+        "CELERY_SQS_WAIT_TIME_SECONDS": "1",
+        "CLOUDWATCH_ENABLED": "false",
+        "LOG_FORMAT": "plain",
+        **{k: str(v) for k, v in env.items()},
+    }
+
+
 class WorkerProcess:
     """``celery -A stocktool worker`` in a child process, consuming ``queues``."""
 
     def __init__(self, queues: dict, log_path: Path, **env):
         self.queues, self.log_path = queues, log_path
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "stocktool.settings.base",
-            "DEBUG": "true",
-            "DATABASE_URL": database_url(),
-            "AWS_ENDPOINT_URL": settings.AWS_ENDPOINT_URL,
-            "SQS_QUEUE_ANALYSIS": queues["name"],
-            "SQS_QUEUE_ANALYSIS_DLQ": queues["dlq_name"],
-            "SNS_TOPIC_NOTIFICATIONS": settings.SNS_TOPIC_NOTIFICATIONS,
-            "DYNAMODB_TABLE_CONVERSATIONS": settings.DYNAMODB_TABLE_CONVERSATIONS,
-            "DYNAMODB_TABLE_CACHE": settings.DYNAMODB_TABLE_CACHE,
-            "DYNAMODB_TABLE_DJANGO_CACHE": settings.DYNAMODB_TABLE_DJANGO_CACHE,
-            "S3_BUCKET_NAME": settings.S3_BUCKET_NAME,
-            "CELERY_SQS_WAIT_TIME_SECONDS": "1",
-            "CLOUDWATCH_ENABLED": "false",
-            "LOG_FORMAT": "plain",
-            **{k: str(v) for k, v in env.items()},
-        }
+        self.env = process_env(SQS_QUEUE_ANALYSIS=queues["name"], SQS_QUEUE_ANALYSIS_DLQ=queues["dlq_name"], **env)
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> "WorkerProcess":

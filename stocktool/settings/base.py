@@ -184,6 +184,8 @@ CLOUDWATCH_DASHBOARD = env_str("CLOUDWATCH_DASHBOARD", "stocktool-metrics")
 MONITORING_FLUSH_INTERVAL = env_int("MONITORING_FLUSH_INTERVAL", 5, minimum=1, maximum=60)
 MONITORING_BUFFER_SIZE = env_int("MONITORING_BUFFER_SIZE", 50_000, minimum=100)  # data points; oldest dropped
 MONITORING_QUEUE_DEPTH_INTERVAL = env_int("MONITORING_QUEUE_DEPTH_INTERVAL", 60)  # seconds; 0: not sampled
+# On SIGTERM/SIGINT each process sends its buffered metrics, waiting at most this long for CloudWatch.
+MONITORING_SHUTDOWN_SECONDS = env_int("MONITORING_SHUTDOWN_SECONDS", 5, minimum=1, maximum=25)
 MONITORING_LATENCY_ALARM_MS = env_int("MONITORING_LATENCY_ALARM_MS", 2000, minimum=1)  # alarm on p90 above
 MONITORING_5XX_ALARM_COUNT = env_int("MONITORING_5XX_ALARM_COUNT", 10, minimum=1)  # 5xx in a minute: alarm
 

@@ -1,0 +1,69 @@
+"""Nothing recorded is lost when a platform stops a process the normal way (SIGTERM), whatever the server does
+with the signal afterwards: the real process, then CloudWatch read back as an operator would."""
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+
+from monitoring.middleware import UNMATCHED
+from monitoring.tests.helpers import statistics
+from stocktool.aws.cloudwatch import API_LATENCY
+from tests.workers import ROOT, process_env, wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+REQUESTS = 300
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _answers(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _get(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_the_web_process_sends_every_requests_metric_when_stopped(aws, tmp_path, stop):
+    namespace = f"ShutdownTest{uuid.uuid4().hex[:8]}"
+    port = _free_port()
+    log = open(tmp_path / "web.log", "wb")
+    # The interval is the longest there is: what reaches CloudWatch is what the shutdown sends.
+    env = process_env(CLOUDWATCH_ENABLED="true", CLOUDWATCH_NAMESPACE=namespace, MONITORING_FLUSH_INTERVAL="60",
+                      MONITORING_QUEUE_DEPTH_INTERVAL="0", EVENTS_LISTENER="off")
+    server = subprocess.Popen(  # as the Procfile runs it (exec uvicorn ... --lifespan on)
+        [sys.executable, "-m", "uvicorn", "stocktool.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+         "--lifespan", "on", "--no-access-log"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: _answers(port) or server.poll() is not None, timeout=60)
+        assert server.poll() is None, (tmp_path / "web.log").read_text()[-3000:]
+        started = time.monotonic()
+        statuses = [_get(f"http://127.0.0.1:{port}/no-such-page-{i}") for i in range(REQUESTS)]
+        assert statuses == [404] * REQUESTS
+        server.send_signal(stop)
+        server.wait(timeout=30)
+        stopped_in = time.monotonic() - started
+    finally:
+        if server.poll() is None:
+            server.kill()
+        log.close()
+    counted = statistics(namespace, API_LATENCY, {"Method": "GET", "Route": UNMATCHED, "StatusClass": "4xx"})
+    assert counted["SampleCount"] == REQUESTS, ((tmp_path / "web.log").read_text()[-3000:], stopped_in)
