@@ -15,9 +15,14 @@ class MonitoringConfig(AppConfig):
 
 
 def _flush_when_worker_processes_stop(metrics) -> None:
-    # Celery's pool processes leave through os._exit, which skips atexit: flush on its own signal.
+    # Celery's pool processes leave through os._exit, which skips atexit: flush on its own signal. The main
+    # process (the solo pool's tasks, the queue-depth samples) flushes on the worker's shutdown signal, which a
+    # warm shutdown (SIGTERM) or a cold one (SIGQUIT, a second SIGINT) sends before the process exits.
     from celery import signals
+    from django.conf import settings
 
-    signals.worker_process_shutdown.connect(
-        lambda **kwargs: metrics.shutdown(), weak=False, dispatch_uid="stocktool-metrics-flush"
-    )
+    def flush(**kwargs):
+        metrics.shutdown(settings.MONITORING_SHUTDOWN_SECONDS)
+
+    signals.worker_process_shutdown.connect(flush, weak=False, dispatch_uid="stocktool-metrics-flush")
+    signals.worker_shutdown.connect(flush, weak=False, dispatch_uid="stocktool-metrics-flush-main")

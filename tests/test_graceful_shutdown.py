@@ -67,3 +67,23 @@ def test_the_web_process_sends_every_requests_metric_when_stopped(aws, tmp_path,
         log.close()
     counted = statistics(namespace, API_LATENCY, {"Method": "GET", "Route": UNMATCHED, "StatusClass": "4xx"})
     assert counted["SampleCount"] == REQUESTS, ((tmp_path / "web.log").read_text()[-3000:], stopped_in)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_the_events_consumer_stops_within_seconds_mid_long_poll(aws, tmp_path, stop):
+    log_path = tmp_path / "events.log"
+    with open(log_path, "wb") as log:
+        consumer = subprocess.Popen([sys.executable, "manage.py", "process_events", "--wait", "20"], cwd=ROOT,
+                                    env=process_env(), stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for(lambda: "listening" in log_path.read_text() or consumer.poll() is not None, timeout=60)
+            time.sleep(3)  # past the first reconcile with the bucket, inside a long poll of the empty queue
+            sent = time.monotonic()
+            consumer.send_signal(stop)
+            code = consumer.wait(timeout=30)
+            took = time.monotonic() - sent
+        finally:
+            if consumer.poll() is None:
+                consumer.kill()
+    assert code == 0, log_path.read_text()[-3000:]
+    assert took < 10, f"stopped {took:.1f} s after the signal"

@@ -46,3 +46,13 @@ def test_process_messages_deletes_only_what_the_handler_handled(sqs):
     again = sqs.receive(max_messages=10, wait_seconds=3)
     assert sorted(json.loads(m["Body"])["n"] for m in again) == [1, 3]
     assert sqs.depth(dead_letter=True) == 0
+
+
+def test_a_long_poll_longer_than_the_read_timeout_waits_it_out_instead_of_failing(sqs, settings):
+    import time
+
+    wait = settings.AWS_READ_TIMEOUT + 1  # the plain client would time out mid-poll and retry
+    started = time.monotonic()
+    assert sqs.receive(wait_seconds=wait) == []
+    took = time.monotonic() - started
+    assert wait - 0.5 <= took < wait + 3, took

@@ -77,15 +77,16 @@ def process_env(**env) -> dict:
 class WorkerProcess:
     """``celery -A stocktool worker`` in a child process, consuming ``queues``."""
 
-    def __init__(self, queues: dict, log_path: Path, **env):
-        self.queues, self.log_path = queues, log_path
+    def __init__(self, queues: dict, log_path: Path, pool: str = "solo", **env):
+        self.queues, self.log_path, self.pool = queues, log_path, pool
         self.env = process_env(SQS_QUEUE_ANALYSIS=queues["name"], SQS_QUEUE_ANALYSIS_DLQ=queues["dlq_name"], **env)
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> "WorkerProcess":
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "stocktool", "worker", "--pool", "solo", "--loglevel", "INFO",
+            [sys.executable, "-m", "celery", "-A", "stocktool", "worker", "--pool", self.pool, "--concurrency", "2",
+             "--loglevel", "INFO",
              "-Q", self.queues["name"], "--without-heartbeat", "--without-gossip", "--without-mingle"],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
         )

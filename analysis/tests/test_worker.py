@@ -1,7 +1,9 @@
 """A real Celery worker on SQS: delivery, a worker killed mid-task, the dead-letter queue and redrive."""
 
+import signal
 import threading
 import time
+import uuid
 
 import pytest
 from django.core.management import call_command
@@ -167,3 +169,35 @@ def _assert_the_dlq_alarm_fires_on(queues, settings):
     return (f"alarm {alarm['AlarmName']}: {alarm['MetricName']} {alarm['Statistic']} "
             f"{max(p[alarm['Statistic']] for p in breaching):.0f} {alarm['ComparisonOperator']} {alarm['Threshold']:.0f}"
             f" -> would fire, action {alarm['AlarmActions'][0].rsplit(':', 1)[-1]}")
+
+
+@pytest.mark.parametrize("pool", ["solo", "prefork"])
+def test_a_worker_stopped_with_sigterm_sends_every_metric_it_recorded(queues, workers, av, settings, monkeypatch,
+                                                                     pool):
+    from analysis.market_data.cache import CACHE_NAME
+    from analysis.services import analysis_compute
+    from monitoring import metrics
+    from monitoring.tests.helpers import statistics
+    from stocktool.aws.cloudwatch import CACHE_HIT_RATE
+
+    # How many stock-data cache lookups one analysis makes, counted here with the same provider.
+    settings.MARKET_DATA_PROVIDER, settings.ALPHAVANTAGE_API_KEY, settings.ALPHAVANTAGE_BASE_URL = \
+        "alphavantage", KEY, av.url
+    lookups = []
+    monkeypatch.setattr(metrics, "track_cache", lambda *args, **kwargs: lookups.append(args))
+    analysis_compute(job=_job())
+    assert lookups
+    monkeypatch.undo()
+
+    namespace = f"ShutdownTest{uuid.uuid4().hex[:8]}"
+    worker = workers(pool=pool, CLOUDWATCH_ENABLED="true", CLOUDWATCH_NAMESPACE=namespace,
+                     MONITORING_FLUSH_INTERVAL="60", MONITORING_QUEUE_DEPTH_INTERVAL="0")
+    jobs = [_job() for _ in range(4)]
+    app = producer(queues)
+    for job in jobs:
+        app.send_task(TASK, args=[str(job.id)])
+    wait_for(lambda: all(_status(job) == "succeeded" for job in jobs), timeout=60)
+    worker.process.send_signal(signal.SIGTERM)  # as a platform stops it: the main process only
+    worker.process.wait(timeout=60)
+    counted = statistics(namespace, CACHE_HIT_RATE, {"Cache": CACHE_NAME})
+    assert counted["SampleCount"] == len(jobs) * len(lookups), worker.output()[-3000:]

@@ -22,6 +22,7 @@ _state = SimpleNamespace(pid=None, session=None)
 
 
 BEDROCK = "bedrock-runtime"
+LONG_POLL = "long-poll"  # an SQS receive that may wait up to 20 s before its answer starts
 
 
 @lru_cache(maxsize=8)
@@ -48,6 +49,9 @@ def _config(purpose: str) -> Config:
             retries={"mode": "standard", "total_max_attempts": 1},
             max_pool_connections=4,
         )
+    if purpose == LONG_POLL:
+        # The read timeout counts from the request: a 20 s long poll must not time out (and be retried) at 5 s.
+        return _config("default").merge(Config(read_timeout=settings.AWS_READ_TIMEOUT + 20))
     return Config(
         region_name=settings.AWS_DEFAULT_REGION,
         connect_timeout=settings.AWS_CONNECT_TIMEOUT,

@@ -9,7 +9,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
 from .errors import is_not_found, translate, translated
-from .session import client
+from .session import LONG_POLL, client
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class SQSService:
 
     def receive(self, *, max_messages: int = 10, wait_seconds: int = 0, dead_letter: bool = False) -> list[dict]:
         with translated(f"receive from {self.dlq_name if dead_letter else self.queue_name}"):
-            resp = client("sqs").receive_message(
+            resp = client("sqs", purpose=LONG_POLL if wait_seconds else "default").receive_message(
                 QueueUrl=self.dlq_url if dead_letter else self.queue_url,
                 MaxNumberOfMessages=max(1, min(max_messages, 10)),
                 WaitTimeSeconds=wait_seconds,
