@@ -115,8 +115,8 @@ def _enqueue(job: AnalysisJob) -> bool:
 def analysis_claim(*, job_id) -> AnalysisJob | None:
     """Mark the job running, unless it already succeeded (a duplicate delivery): then return None.
 
-    A job found "running" is taken over: SQS redelivers a message only after its visibility timeout
-    (300 s), which is longer than the task's hard time limit, so the earlier run is dead by then.
+    A job found "running" is taken over: SQS redelivers a message only once the worker holding it stopped
+    extending its visibility (stocktool/visibility.py) for a whole timeout, so the earlier run is dead by then.
     """
     with transaction.atomic():
         job = AnalysisJob.objects.select_for_update().get(pk=job_id)

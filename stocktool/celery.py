@@ -12,6 +12,20 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+def _keep_long_tasks_hidden() -> None:
+    """The worker extends its SQS messages' visibility while it holds them (stocktool/visibility.py)."""
+    from celery import signals
+
+    from stocktool import visibility
+
+    signals.worker_ready.connect(visibility.on_worker_ready, weak=False, dispatch_uid="stocktool-visibility")
+    signals.worker_shutdown.connect(visibility.on_worker_shutdown, weak=False,
+                                    dispatch_uid="stocktool-visibility-stop")
+
+
+_keep_long_tasks_hidden()
+
+
 class PredefinedQueues(Mapping):
     """kombu's ``predefined_queues``, with each queue URL looked up on first use.
 

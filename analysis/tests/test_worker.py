@@ -201,3 +201,22 @@ def test_a_worker_stopped_with_sigterm_sends_every_metric_it_recorded(queues, wo
     worker.process.wait(timeout=60)
     counted = statistics(namespace, CACHE_HIT_RATE, {"Cache": CACHE_NAME})
     assert counted["SampleCount"] == len(jobs) * len(lookups), worker.output()[-3000:]
+
+
+@pytest.mark.faults
+def test_a_task_longer_than_the_visibility_timeout_keeps_its_message_and_runs_once(queues, workers, av, figures):
+    av.hold.set()
+    first = workers(SQS_VISIBILITY_TIMEOUT="3")  # the queue's own timeout is 3 s too
+    job = _job(symbols=("NVDA",))
+    producer(queues).send_task(TASK, args=[str(job.id)])
+    assert av.arrived.wait(30), "the task never reached the provider"
+    second = workers(SQS_VISIBILITY_TIMEOUT="3")  # idle, polling the same queue
+    time.sleep(10)  # three visibility timeouts with the task still running
+    av.hold.clear()
+    av.release.set()
+    wait_for(lambda: _status(job) == "succeeded", timeout=40)
+    assert job.attempts == 1
+    assert "Received task" not in second.output(), "the message came back while its task ran"
+    figures(f"a 10 s task on a queue with a 3 s visibility timeout: attempts {job.attempts}, "
+            f"never delivered to the idle second worker")
+    assert first.process.poll() is None

@@ -77,7 +77,7 @@ def table_specs() -> list[dict]:
 
 def queue_attributes(dlq_arn: str) -> dict[str, str]:
     return {
-        "VisibilityTimeout": "300",
+        "VisibilityTimeout": str(settings.SQS_VISIBILITY_TIMEOUT),
         "MessageRetentionPeriod": "86400",
         "ReceiveMessageWaitTimeSeconds": "20",
         "RedrivePolicy": json.dumps(

@@ -140,6 +140,13 @@ class SQSService:
         )
 
 
+def change_visibility(queue_url: str, receipt_handle: str, seconds: int) -> None:
+    """Keep a received message hidden ``seconds`` more from now (a task still working on it)."""
+    with translated("change a message's visibility"):
+        client("sqs").change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt_handle,
+                                                VisibilityTimeout=seconds)
+
+
 def exists(name: str) -> bool:
     try:
         client("sqs").get_queue_url(QueueName=name)

@@ -177,6 +177,10 @@ SQS_QUEUE_ANALYSIS = env_str("SQS_QUEUE_ANALYSIS", "stocktool-analysis-queue")
 SQS_QUEUE_ANALYSIS_DLQ = env_str("SQS_QUEUE_ANALYSIS_DLQ", "stocktool-analysis-dlq")
 SQS_QUEUE_ANALYSIS_URL = env_url("SQS_QUEUE_ANALYSIS_URL")  # optional; looked up by name when unset
 SQS_MAX_RECEIVE_COUNT = env_int("SQS_MAX_RECEIVE_COUNT", 3, minimum=1, maximum=1000)
+# How long a received analysis message stays hidden: the time a killed worker's task takes to come back. Tasks
+# running longer extend their own messages' visibility (stocktool/visibility.py), so it need not cover the
+# slowest task; it bounds the recovery after a crash (docs/deployment.md).
+SQS_VISIBILITY_TIMEOUT = env_int("SQS_VISIBILITY_TIMEOUT", 300, minimum=1, maximum=43200)
 SNS_TOPIC_NOTIFICATIONS = env_str("SNS_TOPIC_NOTIFICATIONS", "stocktool-notifications")
 CLOUDWATCH_NAMESPACE = env_str("CLOUDWATCH_NAMESPACE", "StockTool")
 CLOUDWATCH_DASHBOARD = env_str("CLOUDWATCH_DASHBOARD", "stocktool-metrics")
@@ -257,7 +261,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Long polling with no client-side pause: an idle worker picks a new task up within milliseconds.
     "wait_time_seconds": env_int("CELERY_SQS_WAIT_TIME_SECONDS", 20, minimum=0, maximum=20),
     "polling_interval": 0,
-    "visibility_timeout": 300,
+    "visibility_timeout": SQS_VISIBILITY_TIMEOUT,
     # kombu's boto3 client (publishing, queue look-ups) with the AWS layer's timeouts; kombu retries a publish
     # itself, so botocore tries once. (The worker's long polls go through kombu's own pycurl client.)
     # SendMessage answers in milliseconds, so 2 s is ample and bounds a publish while SQS hangs.
@@ -268,7 +272,7 @@ CELERY_TASK_DEFAULT_QUEUE = SQS_QUEUE_ANALYSIS
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_ACKS_ON_FAILURE_OR_TIMEOUT = False  # a failed message stays for the redrive policy (DLQ)
-CELERY_TASK_TIME_LIMIT = 240  # under the 300 s visibility timeout, or SQS delivers the task twice
+CELERY_TASK_TIME_LIMIT = 240  # a task's message is kept hidden while it runs (stocktool/visibility.py)
 CELERY_TASK_SOFT_TIME_LIMIT = 210
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_ENABLE_REMOTE_CONTROL = False  # SQS has no broadcast

@@ -12,6 +12,7 @@ T_DJANGO=${DYNAMODB_TABLE_DJANGO_CACHE:-stocktool-django-cache}
 QUEUE=${SQS_QUEUE_ANALYSIS:-stocktool-analysis-queue}
 DLQ=${SQS_QUEUE_ANALYSIS_DLQ:-stocktool-analysis-dlq}
 MAX_RECEIVE=${SQS_MAX_RECEIVE_COUNT:-3}
+VISIBILITY=${SQS_VISIBILITY_TIMEOUT:-300}
 TOPIC=${SNS_TOPIC_NOTIFICATIONS:-stocktool-notifications}
 SKIP_DYNAMODB=${SKIP_DYNAMODB:-false}   # LocalStack without Docker has no DynamoDB
 
@@ -56,7 +57,7 @@ fi
 # SQS: the analysis queue (Celery's broker) with its dead-letter queue.
 DLQ_URL=$(aws_ sqs create-queue --queue-name "$DLQ" --attributes MessageRetentionPeriod=1209600 --query QueueUrl)
 DLQ_ARN=$(aws_ sqs get-queue-attributes --queue-url "$DLQ_URL" --attribute-names QueueArn --query Attributes.QueueArn)
-ATTRS=$(printf '{"VisibilityTimeout":"300","MessageRetentionPeriod":"86400","ReceiveMessageWaitTimeSeconds":"20","RedrivePolicy":"{\\"deadLetterTargetArn\\":\\"%s\\",\\"maxReceiveCount\\":\\"%s\\"}"}' "$DLQ_ARN" "$MAX_RECEIVE")
+ATTRS=$(printf '{"VisibilityTimeout":"%s","MessageRetentionPeriod":"86400","ReceiveMessageWaitTimeSeconds":"20","RedrivePolicy":"{\\"deadLetterTargetArn\\":\\"%s\\",\\"maxReceiveCount\\":\\"%s\\"}"}' "$VISIBILITY" "$DLQ_ARN" "$MAX_RECEIVE")
 if QUEUE_URL=$(aws_ sqs get-queue-url --queue-name "$QUEUE" --query QueueUrl 2>/dev/null); then
   aws_ sqs set-queue-attributes --queue-url "$QUEUE_URL" --attributes "$ATTRS"
 else
