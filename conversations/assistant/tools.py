@@ -358,8 +358,20 @@ def _memoised(kind: str, text: str, find: Callable[[str], str | None]) -> str | 
 
 
 def symbol_resolve(text: str) -> str | None:
-    """The ticker that ``text`` (written like a ticker: AAPL, $nvda) names, or None."""
-    return _memoised("symbol", text, market_data.resolve_symbol)
+    """The ticker that ``text`` (written like a ticker: AAPL, $nvda) names, or None: the ticker itself, else a
+    company it names as ``name_resolve`` reads names ("GOLD" is no ticker, and not Goldman Sachs either)."""
+    def find(query: str) -> str | None:
+        wanted = query.removeprefix("$").upper()
+        try:
+            matches = market_data.symbol_search(query=wanted)
+        except market_data.InvalidInput:
+            return None
+        for match in matches:
+            if match["symbol"].upper() == wanted:
+                return match["symbol"]
+        return None
+
+    return _memoised("symbol", text, find) or name_resolve(text.removeprefix("$"))
 
 
 def name_resolve(text: str) -> str | None:

@@ -228,3 +228,11 @@ def test_a_name_far_from_every_word_is_not_respelt(documents, client, user):
     client.force_login(user)
     result = _ask(client, "What is Zyphrax's dividend policy?")
     assert "Reading" not in result["reply"] and "Zyphrax" in result["reply"]
+
+
+def test_a_word_written_like_a_ticker_that_only_starts_a_company_name_is_no_ticker(documents, client, user):
+    client.force_login(user)
+    result = _ask(client, "What is the price of GOLD?")
+    assert "Goldman" not in result["reply"] and "GS" not in result["reply"]
+    assert all(c["arguments"].get("symbol") != "GS" for c in result["tool_calls"])
+    assert _ask(client, "What is the price of $AAPL?")["tool_calls"][0]["arguments"]["symbol"] == "AAPL"

@@ -370,8 +370,8 @@ def answer_ticker(state: State):
 
 
 def answer_advice(state: State):
-    lead = ("I can't tell you whether to buy or sell, or predict prices: I'm not a financial adviser, and " +
-            NOT_AN_LLM[0].lower() + NOT_AN_LLM[1:] + " What I can give you is the record:")
+    lead = ("I can't tell you whether to buy or sell, or predict prices, as I'm not a financial adviser. "
+            + NOT_AN_LLM + " What I can give you is the record:")
     if not state.intent.symbols:
         return state.answer(lead + "\n\n" + EXAMPLES)
     state.intent.period = state.intent.period if state.intent.period and state.intent.period.code != "1d" else None
