@@ -490,3 +490,9 @@ def test_misspelt_candidates_are_rare_or_unknown_words_and_respelling_keeps_capi
     assert grounding.respell("Does Quorington keep it?", {"quorington": "quorrington"}) == \
         "Does Quorrington keep it?"
     assert grounding.respell("no change here", {}) == "no change here"
+
+
+def test_sentences_of_different_paragraphs_stay_apart_in_the_answer():
+    units = grounding.units_of([{"document_id": 1, "passage": 0, "heading": "H",
+                                 "text": "N_eff = 1 ÷ HHI\n\nA portfolio of 25 equal holdings has N_eff 25. It is even."}])
+    assert grounding.units_markdown(units) == "N_eff = 1 ÷ HHI\n\nA portfolio of 25 equal holdings has N_eff 25. It is even."

@@ -87,6 +87,7 @@ class Unit:
     heading: str
     text: str
     bullet: bool = False
+    block: int = 0  # the paragraph or list item of its passage it comes from
     score: float = 0.0
     matched: tuple = ()  # the question's terms found in the unit's own words
     support: float = 0.0  # how much of the question the unit answers, with its document's title
@@ -197,7 +198,7 @@ def units_of(passages: list[dict]) -> list[Unit]:
     """The sentences and list items of a document's passages, in order."""
     units, position = [], 0
     for passage in passages:
-        for block in _blocks(passage["text"]):
+        for n, block in enumerate(_blocks(passage["text"])):
             bullet = bool(_BULLET.match(block))
             text = _BULLET.sub("", block).strip()
             pieces = [text] if bullet else _sentences(" ".join(text.split()))
@@ -206,7 +207,7 @@ def units_of(passages: list[dict]) -> list[Unit]:
                 if len(piece) < 3:
                     continue
                 units.append(Unit(passage["document_id"], passage["passage"], position, passage["heading"], piece,
-                                  bullet))
+                                  bullet, n))
                 position += 1
     return units
 
@@ -594,15 +595,16 @@ def names_in(question: str) -> set[str]:
 
 def units_markdown(units: list[Unit]) -> str:
     """The chosen units as Markdown: sentences as a paragraph, list items as a list."""
-    parts, sentences = [], []
+    parts, sentences, paragraph = [], [], None
     for unit in units:
+        if sentences and (unit.bullet or (unit.passage, unit.block) != paragraph):
+            parts.append(" ".join(sentences))  # a new paragraph ("N_eff = 1 ÷ HHI" stays on its line)
+            sentences = []
         if unit.bullet:
-            if sentences:
-                parts.append(" ".join(sentences))
-                sentences = []
             parts.append(f"- {unit.text}")
         else:
             sentences.append(unit.text)
+            paragraph = (unit.passage, unit.block)
     if sentences:
         parts.append(" ".join(sentences))
     out = []

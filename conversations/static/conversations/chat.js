@@ -40,7 +40,13 @@
     button.disabled = busy;
     statusLine.textContent = text || "";
   }
-  function scrollDown() { if (box.lastElementChild) { box.lastElementChild.scrollIntoView({block: "nearest"}); } }
+  // The question box stays at the bottom of the screen: the newest message scrolls into view above it.
+  function scrollDown() {
+    var last = box.lastElementChild;
+    if (!last) { return; }
+    last.style.scrollMarginBottom = (form.offsetHeight + 12) + "px";
+    last.scrollIntoView({block: "nearest"});
+  }
 
   function addUser(text) {
     var art = el("article", "msg msg-user");
