@@ -157,7 +157,7 @@ PHRASAL = {
     "get back to": "respond reply acknowledge", "gets back to": "respond reply acknowledge",
     "got back to": "respond reply acknowledge", "hear back": "respond reply", "upside down": "inverted",
     "money back": "refund", "buy back": "repurchase buyback", "buys back": "repurchase buyback",
-    "bought back": "repurchase buyback", "buying back": "repurchase buyback", "cash in": "redeem sell",
+    "bought back": "repurchase buyback", "buying back": "repurchase buyback",
     "sign up": "enrol register join", "signed up": "enrol register join", "signs up": "enrol register join",
     "go bust": "bankrupt insolvent", "goes bust": "bankrupt insolvent", "went bust": "bankrupt insolvent",
     "hand in": "submit", "handed in": "submit", "kick in": "start begin", "kicks in": "start begin",
@@ -165,6 +165,26 @@ PHRASAL = {
     "shut down": "halt close", "passed away": "death", "pass away": "death",
 }
 _PHRASAL = re.compile(r"\b(" + "|".join(sorted(map(re.escape, PHRASAL), key=len, reverse=True)) + r")\b")
+_PARTICLES = ("back", "out", "up", "in", "off", "down", "over")
+# A verb and its particle with up to three words between ("send the bike back", "cash it in").
+_SEPARABLE = {
+    (verb, particle): reading for phrase, reading in PHRASAL.items()
+    if len(phrase.split()) == 2 and (verb := phrase.split()[0]) and (particle := phrase.split()[1]) in _PARTICLES
+} | {("cash", "in"): "redeem sell"}  # "cash it in", never "the cash in the bank"
+_SEPARATED = re.compile(r"\b(" + "|".join(sorted({re.escape(v) for v, _ in _SEPARABLE})) + r")((?:\s+[a-z0-9']+){1,3}?)"
+                        r"\s+(" + "|".join(_PARTICLES) + r")\b")
+
+
+def _phrasal_matches(text: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, the phrase's words, its reading) of every phrasal verb in ``text`` (lower case), the
+    separated ones ("send the bike back") too."""
+    out = [(m.start(), m.end(), m.group(0), PHRASAL[m.group(0)]) for m in _PHRASAL.finditer(text)]
+    taken = [(a, b) for a, b, _, _ in out]
+    for m in _SEPARATED.finditer(text):
+        reading = _SEPARABLE.get((m.group(1), m.group(3)))
+        if reading and not any(a < m.end() and m.start() < b for a, b in taken):
+            out.append((m.start(), m.end(), f"{m.group(1)} {m.group(3)}", reading))
+    return sorted(out)
 
 
 def _words(text: str, phrasal: bool = True) -> list[str]:
@@ -172,7 +192,8 @@ def _words(text: str, phrasal: bool = True) -> list[str]:
     for pattern, words in _NOTATION:  # "β < 0" is how a document writes "negative beta"
         text = pattern.sub(words, text)
     if phrasal:
-        text = _PHRASAL.sub(lambda m: f"{m.group(0)} {PHRASAL[m.group(0)]}", text)
+        for start, end, _, reading in reversed(_phrasal_matches(text)):
+            text = f"{text[:end]} {reading}{text[end:]}"
     text = _JOINED.sub(r"\1\2", text)
     return _WORD.findall(text.replace("'", ""))
 
@@ -200,10 +221,10 @@ def phrasal_readings(text: str) -> dict[str, frozenset[str]]:
     {"upsid": {"invert"}}, so a document that says "inverted" answers the question's "upside down"."""
     low = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
     out: dict[str, set[str]] = defaultdict(set)
-    for match in _PHRASAL.finditer(low):
-        reading = set(tokenize(PHRASAL[match.group(0)], phrasal=False))
-        for term in tokenize(match.group(0), phrasal=False):
-            out[term] |= reading
+    for _, _, phrase, reading in _phrasal_matches(low):
+        reading_terms = set(tokenize(reading, phrasal=False))
+        for term in tokenize(phrase, phrasal=False):
+            out[term] |= reading_terms
     return {term: frozenset(reading) for term, reading in out.items()}
 
 

@@ -236,3 +236,45 @@ def test_a_word_written_like_a_ticker_that_only_starts_a_company_name_is_no_tick
     assert "Goldman" not in result["reply"] and "GS" not in result["reply"]
     assert all(c["arguments"].get("symbol") != "GS" for c in result["tool_calls"])
     assert _ask(client, "What is the price of $AAPL?")["tool_calls"][0]["arguments"]["symbol"] == "AAPL"
+
+
+WENDLEBURY = b"""# Wendlebury Cycles: returns policy
+
+Wendlebury Cycles is a small bicycle maker based in Oxfordshire. This page sets out how customers can return a
+bike, what it costs, and how long the frame warranty lasts.
+
+## Return window
+
+You can return any bike bought from Wendlebury Cycles within 60 days of delivery. The bike must be in resaleable
+condition, with its original accessories. Contact the support team to get a returns label before you send the
+bike back.
+
+## Restocking fee
+
+Standard bikes are returned free of charge. Electric bikes (e-bikes) carry a $15 restocking fee, because the
+battery has to be inspected and recharged before the bike can be resold.
+
+## Refunds
+
+Once the returned bike reaches our workshop and passes inspection, we refund the original payment method within
+7 business days.
+"""
+
+
+@pytest.fixture
+def wendlebury(aws, knowledge_base):
+    from knowledge.services import document_index_bytes
+
+    document_index_bytes(key=f"{settings.KNOWLEDGE_PREFIX}wendlebury-returns.md", data=WENDLEBURY)
+
+
+def test_the_browser_checks_questions_get_the_sentences_that_answer(wendlebury, client, user):
+    """From the browser check: a separated phrasal verb ("send a bike back") and a follow-up that reads on."""
+    client.force_login(user)
+    first = _ask(client, "how long do i have to send a bike back to wendlebury?")
+    assert "60 days" in first["reply"], first["reply"]
+    fee = _ask(client, "is there a fee for returning an e-bike?", first["conversation_id"])
+    assert "$15" in fee["reply"]
+    money = _ask(client, "and when do i get my money?", first["conversation_id"])
+    assert "7 business days" in money["reply"], money["reply"]
+    assert _cited(money) == ["Wendlebury Cycles: returns policy"]

@@ -146,3 +146,12 @@ def test_a_phrasal_verbs_own_words_map_to_its_reading():
     assert readings["upsid"] == {"invert"}
     assert readings["pack"] == {"fail"}
     assert phrasal_readings("an upside surprise") == {}
+
+
+def test_a_phrasal_verb_is_read_with_words_between_its_verb_and_particle():
+    from knowledge.ranking import phrasal_readings
+
+    assert "return" in tokenize("how long do i have to send a bike back?")
+    assert phrasal_readings("can i cash it in early?")["cash"] == {"redeem", "sell"}
+    assert "redeem" not in tokenize("how much cash in the bank is enough?")
+    assert "return" not in tokenize("send me the report by the back door")  # more than three words apart

@@ -27,6 +27,7 @@ CONFIDENT_UNIT = 0.25  # share the best sentence must contain (with its heading 
 FOLLOW_UP_UNIT = 0.1
 MOVE_ON = 2.5  # weight of telling words that another document holds and the conversation's lacks
 SAID = 0.6  # a follow-up's score for a sentence the last answer quoted
+ONWARD = 0.03  # a follow-up's bonus for a sentence after the ones the last answer quoted
 MAX_UNITS = 3
 MAX_WORDS = 110
 UNSEEN_LOWERCASE = 0.6  # a lower-case word the knowledge base has never seen: maybe a typo or filler
@@ -554,9 +555,12 @@ def evidence_find(question: str, documents: list, idf: dict[str, float], *,
             candidates.remove(earlier[0])
             candidates.insert(0, earlier[0])
             evidence.follow_up = True
+            last = max(said, default=-1)
             for unit in earlier[0].units:  # what the last answer said is not the news a follow-up asks for
                 if unit.position in said:
                     unit.score *= SAID
+                elif said and unit.position > last:
+                    unit.score += ONWARD  # and a conversation reads a document onwards: ties go forward
     evidence.candidates = candidates
     evidence.matched_rare = any(rarity.get(t, 1.0) >= EVERYDAY for t in weights
                                 if t not in optional and t not in candidates[0].missing)
