@@ -496,3 +496,9 @@ def test_sentences_of_different_paragraphs_stay_apart_in_the_answer():
     units = grounding.units_of([{"document_id": 1, "passage": 0, "heading": "H",
                                  "text": "N_eff = 1 ÷ HHI\n\nA portfolio of 25 equal holdings has N_eff 25. It is even."}])
     assert grounding.units_markdown(units) == "N_eff = 1 ÷ HHI\n\nA portfolio of 25 equal holdings has N_eff 25. It is even."
+
+
+def test_a_weighty_word_no_document_holds_keeps_an_answer_from_being_confident():
+    evidence = find_extra("I bought crude last week, was the curve inverted?")
+    assert evidence.key_unknown and not evidence.confident
+    assert not find_extra("was the 10-year minus 2-year spread inverted in July 2022?").key_unknown

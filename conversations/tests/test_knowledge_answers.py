@@ -278,3 +278,11 @@ def test_the_browser_checks_questions_get_the_sentences_that_answer(wendlebury, 
     money = _ask(client, "and when do i get my money?", first["conversation_id"])
     assert "7 business days" in money["reply"], money["reply"]
     assert _cited(money) == ["Wendlebury Cycles: returns policy"]
+
+
+def test_a_question_whose_subject_no_document_holds_is_not_answered_with_confidence(documents, client, user):
+    """From the browser check: "crude" is in no document, so a passage that shares "bought" and "cheaper" is at
+    most offered as the closest one, with a hedge."""
+    client.force_login(user)
+    reply = _ask(client, "I bought some crude last week, was that cheaper than waiting?")["reply"]
+    assert "Short selling" not in reply or reply.startswith("I'm not sure"), reply

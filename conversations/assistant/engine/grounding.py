@@ -22,6 +22,7 @@ MIN_COVERAGE = 0.4  # below this share, no document answers, however far ahead o
 CLEAR_LEAD = 0.1  # or a document this far ahead of the runner-up (on the combined score)
 TENTATIVE_LEAD = 0.04  # ahead by this much, a document below the bar is offered with its closest passage
 TENTATIVE_UNIT = 0.3
+KEY_SHARE = 0.5  # a word weighing this share of the question's weightiest word is among what it is about
 EVERYDAY = 0.5  # english_rarity below which a word is among English's commonest (Zipf above 5.5)
 CONFIDENT_UNIT = 0.25  # share the best sentence must contain (with its heading and title)
 FOLLOW_UP_UNIT = 0.1
@@ -126,6 +127,7 @@ class Evidence:
     names_subject: bool = False  # the best document's title holds a word of the question rare in English
     pinned: bool = False  # the best document holds a name of the question that the knowledge base knows
     matched_rare: bool = False  # the best document holds a word of the question that is not an everyday word
+    key_unknown: bool = False  # the question's most telling word is in no document at all
     related: list[dict] = field(default_factory=list)  # documents on the rest of the question, without its names
     corrections: dict = field(default_factory=dict)  # misspelt words of the question and how they were read
 
@@ -145,6 +147,8 @@ class Evidence:
             return best.best >= FOLLOW_UP_UNIT or self.continued
         if self.names_subject and best.coverage >= SUBJECT_COVERAGE:
             return True  # "my kestrelby fridge...": the document is about what the question names
+        if self.key_unknown:
+            return False  # "I bought some crude...": what it is about is in no document; at most a tentative hint
         if best.best < CONFIDENT_UNIT or best.coverage < MIN_COVERAGE or not self.telling:
             return False
         second = self.candidates[1].score if len(self.candidates) > 1 else 0.0
@@ -266,6 +270,12 @@ def name_like(question: str) -> set[str]:
         if len(word) >= 4 and zipf_frequency(word, "en") < NAME_ZIPF:
             out.update(tokenize(word))
     return out
+
+
+def readings_cover(question: str, term: str, idf: dict[str, float]) -> bool:
+    """Whether a synonym or a phrasal reading of ``term`` is a word of the knowledge base ("crashes": "fall")."""
+    alternatives = set(query_terms(term)) | set(phrasal_readings(question).get(term, ()))
+    return any(idf.get(t) for t in alternatives - {term})
 
 
 def misspelt_candidates(question: str) -> list[str]:
@@ -562,6 +572,13 @@ def evidence_find(question: str, documents: list, idf: dict[str, float], *,
                 elif said and unit.position > last:
                     unit.score += ONWARD  # and a conversation reads a document onwards: ties go forward
     evidence.candidates = candidates
+    # A word of the question that tells (rare in English, among its weightiest) and that no document holds, nor
+    # a synonym of it: what the question is about is not in the knowledge base.
+    plain = {t: w for t, w in weights.items() if t not in optional}
+    top = max(plain.values(), default=0.0)
+    evidence.key_unknown = any(
+        w >= KEY_SHARE * top and not idf.get(t) and rarity.get(t, 1.0) >= RARE and t not in names
+        and not re.search(r"\d", t) and not readings_cover(question, t, idf) for t, w in plain.items())
     evidence.matched_rare = any(rarity.get(t, 1.0) >= EVERYDAY for t in weights
                                 if t not in optional and t not in candidates[0].missing)
     everyday = frozenset(t for t in weights if rarity.get(t, 1.0) < EVERYDAY)

@@ -5,7 +5,7 @@ import re
 import threading
 from collections import OrderedDict
 
-from knowledge.ranking import tokenize
+from knowledge.ranking import query_terms, tokenize
 
 from .. import formatting as fmt
 from ..tools import KNOWLEDGE_SOURCE
@@ -141,7 +141,7 @@ def evidence_gather(state: State, text: str, *, follow_up: bool = False):
     if follow_up:
         ids += [d for d in context_documents if d not in ids]
     documents = [_view(passages) for passages in knowledge_passages(document_ids=ids).values() if passages]
-    weights = knowledge_term_weights(terms=set(tokenize(text)))
+    weights = knowledge_term_weights(terms=set(query_terms(text)))  # the synonyms too: is any in a document?
     ceiling = weights.pop(None)
     evidence = grounding.evidence_find(text, documents, weights, ceiling=ceiling, names=grounding.names_in(text),
                                        context_documents=set(context_documents), follow_up=bool(follow_up),
