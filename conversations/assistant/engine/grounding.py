@@ -22,7 +22,6 @@ MIN_COVERAGE = 0.4  # below this share, no document answers, however far ahead o
 CLEAR_LEAD = 0.1  # or a document this far ahead of the runner-up (on the combined score)
 TENTATIVE_LEAD = 0.04  # ahead by this much, a document below the bar is offered with its closest passage
 TENTATIVE_UNIT = 0.3
-KEY_SHARE = 0.5  # a word weighing this share of the question's weightiest word is among what it is about
 EVERYDAY = 0.5  # english_rarity below which a word is among English's commonest (Zipf above 5.5)
 CONFIDENT_UNIT = 0.25  # share the best sentence must contain (with its heading and title)
 FOLLOW_UP_UNIT = 0.1
@@ -572,13 +571,11 @@ def evidence_find(question: str, documents: list, idf: dict[str, float], *,
                 elif said and unit.position > last:
                     unit.score += ONWARD  # and a conversation reads a document onwards: ties go forward
     evidence.candidates = candidates
-    # A word of the question that tells (rare in English, among its weightiest) and that no document holds, nor
-    # a synonym of it: what the question is about is not in the knowledge base.
-    plain = {t: w for t, w in weights.items() if t not in optional}
-    top = max(plain.values(), default=0.0)
+    # A word of the question that tells (rare in English) and that no document holds, nor a synonym of it: what
+    # the question is about is not in the knowledge base.
     evidence.key_unknown = any(
-        w >= KEY_SHARE * top and not idf.get(t) and rarity.get(t, 1.0) >= RARE and t not in names
-        and not re.search(r"\d", t) and not readings_cover(question, t, idf) for t, w in plain.items())
+        not idf.get(t) and rarity.get(t, 1.0) >= RARE and t not in names and not re.search(r"\d", t)
+        and not readings_cover(question, t, idf) for t in weights if t not in optional)
     evidence.matched_rare = any(rarity.get(t, 1.0) >= EVERYDAY for t in weights
                                 if t not in optional and t not in candidates[0].missing)
     everyday = frozenset(t for t in weights if rarity.get(t, 1.0) < EVERYDAY)
