@@ -3,9 +3,10 @@
 import re
 import threading
 import time
+from functools import lru_cache
 
 from django.conf import settings
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
@@ -106,8 +107,14 @@ def document_download_url(*, document: KnowledgeDocument, version_id: str | None
 
 def document_url(*, document_id: int, passage: int | None = None) -> str:
     """The page that shows an indexed document to any signed-in user, at a passage when one is named."""
-    url = reverse("knowledge-document", args=[document_id])
+    url = _document_page(document_id, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
     return f"{url}#passage-{passage}" if passage is not None else url
+
+
+@lru_cache(maxsize=4096)
+def _document_page(document_id: int, urlconf: str, prefix: str) -> str:
+    # reverse() costs 50 µs, and an answer weighs up to five documents of a dozen passages each
+    return reverse("knowledge-document", args=[document_id], urlconf=urlconf)
 
 
 def document_with_passages_get(*, document_id: int) -> tuple[KnowledgeDocument, list[KnowledgePassage]] | None:

@@ -357,6 +357,13 @@ class DocumentView:
     heading_terms: dict
     title_terms: frozenset
     doc_terms: frozenset
+    fits: dict = field(default_factory=dict, compare=False)  # answer kind -> each unit's fit, worked out once
+
+    def fit(self, kind: str) -> tuple[float, ...]:
+        fits = self.fits.get(kind)
+        if fits is None:
+            fits = self.fits[kind] = tuple(_fit(kind, unit) for unit in self.units)
+        return fits
 
 
 def document_view(document: dict, passages: list[dict]) -> DocumentView:
@@ -399,15 +406,22 @@ def candidate_score(question: str, view: DocumentView, weights: dict[str, float]
     coverage = min(1.0, sum(weights[t] * found(t, doc_terms) for t in weights) / total)
     titled = sum(weights[t] * found(t, title_terms) for t in weights) / total
     missing = [t for t in weights if t not in optional and not found(t, doc_terms)]
+    titled_in = [found(t, title_terms) for t in weights]  # the same for every unit
+    wanted = frozenset().union(*alternatives.values())
+    nothing = [0.0] * len(weights)
+    fits = view.fit(kind)
     for i, (unit, terms) in enumerate(zip(units, unit_terms, strict=True)):
         heading = heading_terms.get(unit.passage, frozenset())
         # The title's terms hold for every sentence of the document ("Glenhaven" in "Glenhaven: capital
         # spending plan"): they count in full for how well the document answers (``support``), and a little for
         # which of its sentences answers, which the question's other words and the kind of answer decide.
-        own = [max(found(t, terms), 0.8 * found(t, heading)) for t in weights]
-        titled_in = [found(t, title_terms) for t in weights]
-        fit = unit.fit = _fit(kind, unit)
-        unit.matched = tuple(t for t in weights if found(t, terms))
+        if terms.isdisjoint(wanted) and heading.isdisjoint(wanted):
+            in_unit, own = nothing, nothing  # most sentences share no word with the question
+        else:
+            in_unit = [found(t, terms) for t in weights]
+            own = [max(u, 0.8 * found(t, heading)) for t, u in zip(weights, in_unit, strict=True)]
+        fit = unit.fit = fits[i]
+        unit.matched = tuple(t for t, u in zip(weights, in_unit, strict=True) if u)
         unit.support = sum(w * max(o, ti) for w, o, ti in zip(weights.values(), own, titled_in, strict=True)) / total
         unit.support += fit
         score = sum(w * (0.35 * ti or o) for w, o, ti in zip(weights.values(), own, titled_in, strict=True)) / total
