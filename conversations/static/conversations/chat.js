@@ -87,6 +87,8 @@
         form.action = url;
         history.replaceState(null, "", url);
         if (ev.title) { current.before.title = retitle(ev.title); }
+        // The page is a conversation now, as its own address renders it: no welcome text or examples.
+        document.querySelectorAll(".intro, .examples").forEach(function (node) { node.hidden = true; });
       }
     } else if (ev.type === "tool_start") {
       var item = el("li", "tool tool-running", ev.name);
@@ -121,6 +123,7 @@
         form.action = current.before.action;
         history.replaceState(null, "", current.before.url);
         if (current.before.title) { retitle(current.before.title.heading, current.before.title.page); }
+        document.querySelectorAll(".intro, .examples").forEach(function (node) { node.hidden = false; });
       }
       if (current.user && (ev.code === "input" || ev.code === "not_found" || ev.code === "provider" || ev.code === "storage" ||
                            ev.code === "rate_limited")) {
