@@ -187,11 +187,15 @@ Analysts use funds from operations (FFO) instead: net income plus depreciation, 
 """
 
 
-@pytest.fixture
-def reit(aws, knowledge_base):
+def _index(name: str, data: bytes) -> None:
     from knowledge.services import document_index_bytes
 
-    document_index_bytes(key=f"{settings.KNOWLEDGE_PREFIX}reit.md", data=REIT)
+    document_index_bytes(key=f"{settings.KNOWLEDGE_PREFIX}{name}", data=data)
+
+
+@pytest.fixture
+def reit(aws, knowledge_base):
+    _index("reit.md", REIT)
 
 
 def test_a_match_below_the_bar_is_offered_as_the_closest_passage_and_cited(reit, client, user):
@@ -263,9 +267,7 @@ Once the returned bike reaches our workshop and passes inspection, we refund the
 
 @pytest.fixture
 def wendlebury(aws, knowledge_base):
-    from knowledge.services import document_index_bytes
-
-    document_index_bytes(key=f"{settings.KNOWLEDGE_PREFIX}wendlebury-returns.md", data=WENDLEBURY)
+    _index("wendlebury-returns.md", WENDLEBURY)
 
 
 def test_the_browser_checks_questions_get_the_sentences_that_answer(wendlebury, client, user):
