@@ -66,6 +66,24 @@ def behind_proxy(aws, settings):
     reset_clients()
 
 
+@pytest.fixture
+def notifications_queue(aws, settings):
+    """An SQS queue subscribed (SNS envelopes) to the notifications topic, to see what the app publishes."""
+    import uuid
+
+    from stocktool.aws import get_sns_service
+    from stocktool.aws.session import client
+
+    sqs, sns = client("sqs"), client("sns")
+    url = sqs.create_queue(QueueName=f"{settings.TEST_RUN_PREFIX}notes-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    subscription = sns.subscribe(TopicArn=get_sns_service().topic_arn, Protocol="sqs", Endpoint=arn,
+                                 Attributes={"RawMessageDelivery": "false"})["SubscriptionArn"]
+    yield url
+    sns.unsubscribe(SubscriptionArn=subscription)  # moto fails every later Publish if a target queue is gone
+    sqs.delete_queue(QueueUrl=url)
+
+
 # --- Figures: fault scenarios record what they measured; `make faults` prints them after the run ------------
 _FIGURES: list[str] = []
 

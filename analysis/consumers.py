@@ -1,3 +1,5 @@
+from collections import deque
+
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from .notifications import user_group
@@ -12,6 +14,7 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=4401)
             return
         self.group = user_group(user.pk)
+        self.seen: deque[str] = deque(maxlen=256)  # the last event ids sent on this socket
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
 
@@ -20,4 +23,11 @@ class NotificationsConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def notify(self, event):
+        """Send an event once per socket: events are published at least once (stocktool/outbox.py), and two
+        consumers of the events queue may both push a redelivered one."""
+        event_id = event["payload"].get("event_id")
+        if event_id:
+            if event_id in self.seen:
+                return
+            self.seen.append(event_id)
         await self.send_json(event["payload"])

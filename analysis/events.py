@@ -1,15 +1,6 @@
-"""Turn analysis signals into SNS notifications (sent after the transaction commits)."""
+"""What the analysis app publishes: ``analysis_finished``, through the transactional outbox."""
 
-import logging
-
-from django.conf import settings
-from django.dispatch import receiver
-
-from stocktool.aws import AWSError, get_sns_service
-
-from .signals import analysis_finished
-
-logger = logging.getLogger(__name__)
+from stocktool.outbox import outbox_add, outbox_send_pending
 
 EVENT_ANALYSIS_FINISHED = "analysis_finished"
 
@@ -25,17 +16,19 @@ def analysis_event(job) -> dict:
     }
 
 
-@receiver(analysis_finished, dispatch_uid="analysis-finished-to-sns")
-def publish_analysis_finished(sender, job, **kwargs) -> None:
+def _about(job_id) -> str:
+    return f"analysis:{job_id}"
+
+
+def analysis_finished_announce(job) -> None:
+    """Record "Analysis Ready" (or "Analysis Failed") in the transaction that saves the outcome; it is
+    published to SNS once that commits, or later if the process dies first (stocktool/outbox.py)."""
     payload = analysis_event(job)
-    if not settings.SNS_ENABLED:
-        logger.info("notification %s: %s", EVENT_ANALYSIS_FINISHED, payload)
-        return
-    try:
-        get_sns_service().publish(
-            EVENT_ANALYSIS_FINISHED, payload, subject="Analysis Ready" if job.status == "succeeded" else "Analysis Failed",
-            attributes={"user_id": payload["user_id"], "analysis_id": payload["analysis_id"]},
-        )
-    except AWSError:
-        # The result is saved; a lost notification must not fail the job. The page polls as a fallback.
-        logger.exception("could not publish %s for analysis %s", EVENT_ANALYSIS_FINISHED, job.id)
+    outbox_add(event_type=EVENT_ANALYSIS_FINISHED, about=_about(job.id), payload=payload,
+               subject="Analysis Ready" if job.status == "succeeded" else "Analysis Failed",
+               attributes={"user_id": payload["user_id"], "analysis_id": payload["analysis_id"]})
+
+
+def analysis_finished_resend(job_id) -> int:
+    """Publish what a dead process left unsent about this job (its redelivered message found it done)."""
+    return outbox_send_pending(about=_about(job_id))

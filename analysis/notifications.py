@@ -26,11 +26,10 @@ def notification_for(message: str | dict) -> tuple[str, dict] | None:
     # The channel layer refuses other group names (TypeError), which would fail the message on every delivery.
     if not isinstance(event.get("user_id"), str | int) or not USER_ID.fullmatch(str(event["user_id"])):
         return None
-    return user_group(event["user_id"]), {
-        "type": "notify",
-        "payload": {"type": EVENT_ANALYSIS_FINISHED, "analysis_id": event.get("analysis_id"),
-                    "status": event.get("status")},
-    }
+    payload = {"type": EVENT_ANALYSIS_FINISHED, "analysis_id": event.get("analysis_id"), "status": event.get("status")}
+    if isinstance(event.get("event_id"), str):  # (the outbox's id: the page's socket drops a repeat)
+        payload["event_id"] = event["event_id"][:64]
+    return user_group(event["user_id"]), {"type": "notify", "payload": payload}
 
 
 def notification_dispatch(message: str | dict) -> str:

@@ -4,6 +4,7 @@ import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
+
 from django.conf import settings
 from django.db import OperationalError, transaction
 from django.utils import timezone
@@ -12,10 +13,10 @@ from stocktool import aws
 from stocktool.aws import AWSError, AWSUnavailable
 
 from . import market_data, risk
+from .events import analysis_finished_announce, analysis_finished_resend
 from .market_data.errors import MarketDataError, ProviderUnavailable, RateLimited
 from .market_data.validation import period_normalize, symbol_normalize
 from .models import AnalysisJob
-from .signals import analysis_finished
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +156,10 @@ def analysis_run(*, job_id) -> AnalysisJob | None:
     """Run the job once; idempotent: a job that already succeeded is left alone."""
     job = analysis_claim(job_id=job_id)
     if job is None:
-        logger.info("analysis %s already succeeded; duplicate delivery ignored", job_id)
+        # A redelivery: the run that saved the result may have died before it published "Analysis Ready".
+        resent = analysis_finished_resend(job_id)
+        logger.info("analysis %s already succeeded; duplicate delivery ignored%s", job_id,
+                    f" ({resent} unsent event(s) published)" if resent else "")
         return None
     try:
         result = analysis_compute(job=job)
@@ -166,7 +170,7 @@ def analysis_run(*, job_id) -> AnalysisJob | None:
     with transaction.atomic():
         job.result, job.status, job.finished_at = result, AnalysisJob.Status.SUCCEEDED, timezone.now()
         job.save(update_fields=["result", "status", "finished_at"])
-        transaction.on_commit(lambda: analysis_finished.send(sender=AnalysisJob, job=job))
+        analysis_finished_announce(job)
     return job
 
 
@@ -175,5 +179,5 @@ def analysis_fail(*, job_id, error: str) -> AnalysisJob:
         job = AnalysisJob.objects.select_for_update().get(pk=job_id)
         job.status, job.error, job.finished_at = AnalysisJob.Status.FAILED, error[:2000], timezone.now()
         job.save(update_fields=["status", "error", "finished_at"])
-        transaction.on_commit(lambda: analysis_finished.send(sender=AnalysisJob, job=job))
+        analysis_finished_announce(job)
     return job

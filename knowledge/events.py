@@ -15,6 +15,7 @@ from django.conf import settings
 
 from stocktool.aws.sqs import SQSService
 
+from .notifications import document_indexed_resend
 from .services import document_sync_from_s3
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,8 @@ def handle_event_message(body: dict | str) -> dict:
         else:
             hint = record["version_id"] if record["event"].startswith("ObjectCreated") else ""
             outcome = document_sync_from_s3(key=record["key"], version_hint=hint)
+            if outcome == "unchanged":  # a redelivery: the process that indexed it may have died before announcing
+                document_indexed_resend(record["key"])
             logger.info("%s %s: %s", record["event"], record["key"], outcome)
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts

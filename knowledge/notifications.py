@@ -1,27 +1,21 @@
-"""Publish ``document_indexed`` to the notifications topic once the index change has committed."""
+"""What the knowledge app publishes: ``document_indexed``, through the transactional outbox."""
 
-import logging
-
-from django.conf import settings
-from django.dispatch import receiver
-
-from stocktool.aws import AWSError, get_sns_service
-
-from .signals import document_indexed
-
-logger = logging.getLogger(__name__)
+from stocktool.outbox import outbox_add, outbox_send_pending
 
 EVENT_DOCUMENT_INDEXED = "document_indexed"
 
 
-@receiver(document_indexed, dispatch_uid="document-indexed-to-sns")
-def publish_document_indexed(sender, document, **kwargs) -> None:
-    payload = {"key": document.key, "title": document.title, "version_id": document.version_id,
-               "passages": document.passage_count}
-    if not settings.SNS_ENABLED:
-        logger.info("notification %s: %s", EVENT_DOCUMENT_INDEXED, payload)
-        return
-    try:
-        get_sns_service().publish(EVENT_DOCUMENT_INDEXED, payload, subject="Document indexed")
-    except AWSError:  # the index is updated either way; a lost notification is logged, not raised
-        logger.exception("could not publish %s for %s", EVENT_DOCUMENT_INDEXED, document.key)
+def _about(key: str) -> str:
+    return f"document:{key}"
+
+
+def document_indexed_announce(document) -> None:
+    """Record "document indexed" in the transaction that writes the passages; published once it commits."""
+    outbox_add(event_type=EVENT_DOCUMENT_INDEXED, about=_about(document.key), subject="Document indexed",
+               payload={"key": document.key, "title": document.title, "version_id": document.version_id,
+                        "passages": document.passage_count})
+
+
+def document_indexed_resend(key: str) -> int:
+    """Publish what a dead process left unsent about ``key`` (a redelivered S3 event found it indexed)."""
+    return outbox_send_pending(about=_about(key))

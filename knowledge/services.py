@@ -13,10 +13,10 @@ from django.utils import timezone
 from stocktool.aws import AWSError, get_s3_service
 
 from .models import KnowledgeDocument, KnowledgeIndexState, KnowledgePassage
+from .notifications import document_indexed_announce
 from .parsing import DocumentError, Parsed, parse_document, split_passages, suffix_of, validate_name
 from .ranking import passage_terms
 from .selectors import knowledge_index_forget_check
-from .signals import document_indexed
 from .storage import uses_s3
 
 logger = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ def _index(doc: KnowledgeDocument, parsed: Parsed, *, version_id: str, etag: str
         for row in rows:
             row.document = doc
         KnowledgePassage.objects.bulk_create(rows, batch_size=200)
-        transaction.on_commit(lambda: document_indexed.send(sender=KnowledgeDocument, document=doc))
+        document_indexed_announce(doc)
 
 
 def _set_state(doc: KnowledgeDocument, status: str, *, error: str = "", **fields) -> None:

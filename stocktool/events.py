@@ -14,10 +14,12 @@ import time
 
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.core.cache import cache
 
 from analysis.notifications import notification_for
 from knowledge.events import MalformedEvent, events_queue, handle_event_message, s3_records
 from knowledge.services import index_reconcile
+from stocktool.outbox import outbox_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -41,12 +43,27 @@ def event_route(body: str) -> tuple[str, object]:
     return ("push", target) if target else ("ignore", None)
 
 
+SEEN_SECONDS = 24 * 3600  # how long an event id is remembered (SNS redelivers within minutes, the outbox sooner)
+
+
+async def _first_delivery(event_id: str | None) -> bool:
+    """True unless an event with this id was already pushed (by this or another consumer, through the shared
+    cache). If the cache does not answer, push anyway: the page's socket drops repeats itself."""
+    if not event_id:
+        return True
+    try:
+        return await cache.aadd(f"event-seen:{event_id}", 1, timeout=SEEN_SECONDS)
+    except Exception as exc:  # noqa: BLE001 (the cache's own errors differ by backend)
+        logger.warning("events: could not check event %s for a repeat (%s); pushed anyway", event_id, exc)
+        return True
+
+
 async def events_batch(*, wait_seconds: int = 2, layer=None) -> dict:
     """Receive one batch and handle it; a message whose handling fails stays for redelivery."""
     sqs = events_queue()
     layer = layer or get_channel_layer()
     messages = await asyncio.to_thread(sqs.receive, max_messages=10, wait_seconds=wait_seconds)
-    stats = {"received": len(messages), "s3": 0, "push": 0, "ignore": 0, "failed": 0}
+    stats = {"received": len(messages), "s3": 0, "push": 0, "duplicate": 0, "ignore": 0, "failed": 0}
     handled = []
     for message in messages:
         try:
@@ -58,7 +75,10 @@ async def events_batch(*, wait_seconds: int = 2, layer=None) -> dict:
                 await asyncio.to_thread(handle_event_message, payload)
             elif kind == "push" and layer is not None:
                 group, event = payload
-                await layer.group_send(group, event)
+                if await _first_delivery(event["payload"].get("event_id")):
+                    await layer.group_send(group, event)
+                else:
+                    kind = "duplicate"
         except Exception:
             logger.exception("event %s failed; left for redelivery", message.get("MessageId"))
             stats["failed"] += 1
@@ -72,9 +92,10 @@ async def events_batch(*, wait_seconds: int = 2, layer=None) -> dict:
 
 async def events_run(stop: asyncio.Event, *, wait_seconds: int = 2, reconcile_every: float | None = None) -> None:
     """Handle events until ``stop`` is set; every few seconds compare the bucket with the search index
-    (moto sends no event for a delete marker, and a queue can lose messages past its retention)."""
+    (moto sends no event for a delete marker, and a queue can lose messages past its retention), and publish
+    the outbox's events that a dead process left unsent."""
     every = settings.KNOWLEDGE_RECONCILE_SECONDS if reconcile_every is None else reconcile_every
-    last, warned = 0.0, False
+    last, swept, warned = 0.0, 0.0, False
     while not stop.is_set():
         try:
             if time.monotonic() - last >= every:
@@ -82,6 +103,11 @@ async def events_run(stop: asyncio.Event, *, wait_seconds: int = 2, reconcile_ev
                 changes = await asyncio.to_thread(index_reconcile)
                 if changes.get("indexed") or changes.get("removed") or changes.get("failed"):
                     logger.info("reconciled the knowledge index with the bucket: %s", changes)
+            if time.monotonic() - swept >= settings.OUTBOX_SWEEP_SECONDS:
+                swept = time.monotonic()
+                outbox = await asyncio.to_thread(outbox_sweep)
+                if outbox["sent"] or outbox["failed"]:
+                    logger.info("published events a process left unsent: %s", outbox)
             stats = await events_batch(wait_seconds=wait_seconds)
             if stats["received"]:
                 logger.info("events: %s", stats)

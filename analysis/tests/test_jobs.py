@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from analysis import services
 from analysis.models import AnalysisJob
 from stocktool.aws.session import client
+from stocktool.models import OutboxEvent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
@@ -24,21 +25,6 @@ def other(db):
 def api(client, user):
     client.force_login(user)
     return client
-
-
-@pytest.fixture
-def notifications_queue(aws, settings):
-    """An SQS queue subscribed (raw delivery) to the notifications topic, to see what the app publishes."""
-    sqs, sns = client("sqs"), client("sns")
-    url = sqs.create_queue(QueueName=f"{settings.TEST_RUN_PREFIX}notes-{id(settings)}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    from stocktool.aws import get_sns_service
-
-    subscription = sns.subscribe(TopicArn=get_sns_service().topic_arn, Protocol="sqs", Endpoint=arn,
-                                 Attributes={"RawMessageDelivery": "false"})["SubscriptionArn"]
-    yield url
-    sns.unsubscribe(SubscriptionArn=subscription)  # moto fails every later Publish if a target queue is gone
-    sqs.delete_queue(QueueUrl=url)
 
 
 def test_a_requested_analysis_runs_after_commit_and_succeeds(aws, user, django_capture_on_commit_callbacks):
@@ -82,8 +68,12 @@ def test_finishing_publishes_analysis_ready_to_sns(aws, user, notifications_queu
     envelope = json.loads(messages[0]["Body"])
     assert envelope["Subject"] == "Analysis Ready"
     attrs = {k: v["Value"] for k, v in envelope["MessageAttributes"].items()}
-    assert attrs == {"event_type": "analysis_finished", "user_id": str(user.id), "analysis_id": str(job.id)}
+    event = OutboxEvent.objects.get(about=f"analysis:{job.id}")  # written with the result, sent after commit
+    assert attrs == {"event_type": "analysis_finished", "user_id": str(user.id), "analysis_id": str(job.id),
+                     "event_id": str(event.id)}
     assert json.loads(envelope["Message"])["status"] == "succeeded"
+    assert json.loads(envelope["Message"])["event_id"] == str(event.id)
+    assert event.sent_at is not None and event.attempts == 1
 
 
 def test_the_api_answers_202_with_a_status_url(aws, api, user, django_capture_on_commit_callbacks):

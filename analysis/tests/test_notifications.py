@@ -45,3 +45,21 @@ async def _hears_only_their_own():
     await a.disconnect()
     await b.disconnect()
     assert get_channel_layer() is not None
+
+
+def test_a_socket_hears_each_event_id_once():
+    """Events are published at least once: the same event pushed twice reaches the page once."""
+    async_to_sync(_each_event_once)()
+
+
+async def _each_event_once():
+    carol = await sync_to_async(get_user_model().objects.create_user)("carol", password="x-123456789")
+    socket, _ = await _connect(carol)
+    event = {"event_type": "analysis_finished", "user_id": str(carol.pk), "analysis_id": "j2",
+             "status": "succeeded", "event_id": "e-1"}
+    for message in (event, event, event | {"event_id": "e-2"}, event):
+        assert await sync_to_async(notification_dispatch)(message) == "pushed"
+    received = [await socket.receive_json_from(timeout=2) for _ in range(2)]
+    assert [m["event_id"] for m in received] == ["e-1", "e-2"]
+    assert await socket.receive_nothing(timeout=0.3)
+    await socket.disconnect()

@@ -356,6 +356,12 @@ CHAT_CONVERSATION_TTL_HOURS = env_int("CHAT_CONVERSATION_TTL_HOURS", 24, minimum
 # --- Events and channels ----------------------------------------------------------------------------------
 # web: the ASGI server consumes the events queue itself; off: run `python manage.py process_events` instead.
 EVENTS_LISTENER = env_str("EVENTS_LISTENER", "web", choices=("web", "off"))
+# The transactional outbox (stocktool/outbox.py): the events consumer publishes, every OUTBOX_SWEEP_SECONDS,
+# events still unsent OUTBOX_RESEND_AFTER_SECONDS after their change committed (the process that committed
+# died or SNS did not answer); sent rows are kept OUTBOX_KEEP_DAYS for inspection.
+OUTBOX_SWEEP_SECONDS = env_int("OUTBOX_SWEEP_SECONDS", 15, minimum=1)
+OUTBOX_RESEND_AFTER_SECONDS = env_int("OUTBOX_RESEND_AFTER_SECONDS", 30, minimum=0)
+OUTBOX_KEEP_DAYS = env_int("OUTBOX_KEEP_DAYS", 7, minimum=1)
 # A shared channel layer for several web processes (WebSocket pushes across processes); in-memory otherwise.
 REDIS_URL = env.str("REDIS_URL", default="")
 
