@@ -116,13 +116,20 @@ def _free_port() -> int:
 class ThrottlingProxy:
     """An HTTP proxy in front of the AWS endpoint that answers the calls ``fail`` picks as AWS does when it
     throttles (DynamoDB's ProvisionedThroughputExceededException, ThrottlingException for the other JSON
-    services) and forwards the rest. It records when each call arrived, so a test can read the back-off."""
+    services) and forwards the rest. It records when each call arrived, so a test can read the back-off.
+
+    It can also hold calls: those ``hold`` picks reach AWS, which acts on them, but their answer never comes
+    back (the caller waits for its read timeout), as when a process is cut off after its request left.
+    """
 
     def __init__(self, target_host: str, target_port: int):
         import http.server
 
         self.target = (target_host, target_port)
         self.fail = None  # fail(target, body) -> True answers that call as AWS does when it throttles
+        self.hold = None  # hold(target, body) -> True forwards that call and never answers it
+        self.held = 0  # calls forwarded and held so far
+        self._released = threading.Event()
         self.arrivals: list[float] = []
         self.calls: list[tuple[float, str]] = []  # (arrival, X-Amz-Target): other threads' calls come through too
         proxy = self
@@ -150,6 +157,7 @@ class ThrottlingProxy:
         return self
 
     def stop(self) -> None:
+        self._released.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -177,6 +185,12 @@ class ThrottlingProxy:
                          headers={k: v for k, v in handler.headers.items() if k.lower() != "host"})
         resp = upstream.getresponse()
         data = resp.read()
+        if self.hold is not None and self.hold(target, body):
+            self.held += 1
+            upstream.close()
+            self._released.wait()  # until the proxy stops; the caller gives up first
+            handler.close_connection = True
+            return
         handler.send_response(resp.status)
         for key, value in resp.getheaders():
             if key.lower() not in ("transfer-encoding", "connection", "content-length"):

@@ -6,6 +6,7 @@ import time
 import uuid
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.management import call_command
 
 from analysis.models import AnalysisJob
@@ -49,8 +50,8 @@ def av():
 
 
 @pytest.fixture
-def queues(aws):
-    return make_queues(visibility=3, max_receive=2)
+def queues(aws, request):
+    return make_queues(**{"visibility": 3, "max_receive": 2, **getattr(request, "param", {})})
 
 
 @pytest.fixture
@@ -220,3 +221,81 @@ def test_a_task_longer_than_the_visibility_timeout_keeps_its_message_and_runs_on
     figures(f"a 10 s task on a queue with a 3 s visibility timeout: attempts {job.attempts}, "
             f"never delivered to the idle second worker")
     assert first.process.poll() is None
+
+
+def _published(target: str, body: bytes) -> bool:
+    return target.endswith(".Publish") or b"Action=Publish&" in body
+
+
+@pytest.mark.faults
+@pytest.mark.parametrize("queues", [{"max_receive": 10}], indirect=True, ids=["queue"])
+def test_workers_killed_between_commit_and_publish_still_announce_every_analysis_once(
+        queues, workers, av, settings, figures):
+    """Workers are SIGKILLed after an analysis's result committed, while its "Analysis Ready" is in flight: SNS
+    took the message but its answer never came back (held by a proxy), so the row stays unsent and the message
+    unacknowledged. The next worker finds the job done, does not run it again, and publishes the event again;
+    the events consumer and the page's socket push each event id once."""
+    from urllib.parse import urlsplit
+
+    from django.contrib.auth import get_user_model
+
+    from analysis.tests.test_notifications import _connect
+    from knowledge.events import events_process
+    from stocktool.events import events_batch
+    from stocktool.outbox import outbox_pending
+    from tests.faultproxy import ThrottlingProxy
+
+    n, kills = 8, 2
+    while events_process(wait_seconds=0)["received"]:  # the shared events queue starts empty
+        pass
+    user = get_user_model().objects.create_user(f"killed-{uuid.uuid4().hex[:6]}", password="x-123456789")
+    endpoint = urlsplit(settings.AWS_ENDPOINT_URL)
+    sns = ThrottlingProxy(endpoint.hostname, endpoint.port).start()
+    sns.hold = _published
+    try:
+        jobs = [_job(user=user) for _ in range(n)]
+        app = producer(queues)
+        for job in jobs:
+            app.send_task(TASK, args=[str(job.id)])
+
+        def succeeded() -> int:
+            return AnalysisJob.objects.filter(pk__in=[j.pk for j in jobs], status="succeeded").count()
+
+        for _ in range(kills):
+            held = sns.held
+            worker = workers(AWS_ENDPOINT_URL_SNS=sns.url, AWS_READ_TIMEOUT="30")
+            wait_for(lambda: sns.held > held, timeout=60)  # a result committed, its publish reached SNS, held
+            worker.kill()  # SIGKILL between the commit and marking the event sent
+        unsent_after_kills, done_after_kills = outbox_pending(), succeeded()
+        workers()  # SNS answers this one
+        wait_for(lambda: succeeded() == n and outbox_pending() == 0, timeout=90, interval=0.5)
+    finally:
+        sns.stop()
+    assert unsent_after_kills >= kills and done_after_kills >= kills
+    assert [j.attempts for j in AnalysisJob.objects.filter(pk__in=[j.pk for j in jobs])] == [1] * n  # run once each
+    sqs = SQSService(queues["name"], queues["dlq_name"])
+    wait_for(lambda: sqs.depth() == 0, timeout=20)
+    assert sqs.depth(dead_letter=True) == 0
+
+    async def the_page_hears():
+        socket, connected = await _connect(user)
+        assert connected
+        heard, totals = [], {"push": 0, "duplicate": 0}
+        for _ in range(30):
+            stats = await events_batch(wait_seconds=1)
+            for kind in totals:
+                totals[kind] += stats[kind]
+            while not await socket.receive_nothing(timeout=0.05):
+                heard.append(await socket.receive_json_from())
+            if len(heard) >= n and not stats["received"]:
+                break
+        await socket.disconnect()
+        return heard, totals
+
+    heard, totals = async_to_sync(the_page_hears)()
+    assert sorted(m["analysis_id"] for m in heard) == sorted(str(j.id) for j in jobs)  # every one, once
+    assert len({m["event_id"] for m in heard}) == n
+    assert totals["duplicate"] >= kills  # the held publishes reached SNS too: sent twice, pushed once
+    figures(f"{n} analyses, {kills} workers SIGKILLed between commit and publish: {n} succeeded (attempts 1 each), "
+            f"{unsent_after_kills} events unsent after the kills, all published by the next worker; "
+            f"{totals['push']} pushed to the page, {totals['duplicate']} duplicates dropped; queue and DLQ empty")
