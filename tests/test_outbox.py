@@ -4,6 +4,7 @@ pushed to a page once per event id however often it is delivered."""
 
 import asyncio
 import json
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -169,3 +170,24 @@ def test_the_events_listener_sweeps_the_outbox(drained, settings, monkeypatch):
     assert async_to_sync(run_until_sent)()
     event.refresh_from_db()
     assert event.sent_at is not None
+
+
+def test_a_redelivered_s3_event_announces_an_indexed_document_whose_process_died(aws, notifications_queue,
+                                                                                 monkeypatch, settings):
+    from knowledge.events import handle_event_message
+    from knowledge.services import document_sync_from_s3
+
+    key = f"{settings.KNOWLEDGE_PREFIX}outbox-{uuid.uuid4().hex[:6]}.md"
+    version = client("s3").put_object(Bucket=settings.S3_BUCKET_NAME, Key=key,
+                                      Body=b"# Quokka\n\nThe quokka memorandum.")["VersionId"]
+    with monkeypatch.context() as dying:  # indexed, then the process dies before its on-commit publish
+        dying.setattr("stocktool.outbox.transaction.on_commit", lambda *args, **kwargs: None)
+        assert document_sync_from_s3(key=key, version_hint=version) == "indexed"
+    assert outbox_pending() == 1
+
+    record = {"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+              "s3": {"bucket": {"name": settings.S3_BUCKET_NAME}, "object": {"key": key, "versionId": version}}}
+    assert handle_event_message({"Records": [record]}) == {"unchanged": 1}  # the redelivered event
+    events = [e for e in _published(notifications_queue) if e.get("event_type") == "document_indexed"]
+    assert [(e["key"], e["version_id"]) for e in events] == [(key, version)]
+    assert outbox_pending() == 0
