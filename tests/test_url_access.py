@@ -25,6 +25,7 @@ from analysis.notifications import user_group
 from conversations import selectors
 from conversations.store import conversation_store
 from knowledge.models import KnowledgeDocument
+from stocktool.models import OutboxEvent
 from stocktool.routing import websocket_urlpatterns
 
 # Anyone may call these (names, or the route of an unnamed pattern). The webhook authenticates SNS itself
@@ -96,7 +97,9 @@ def owned(aws, alice):
         "conversation_id": conversation_id, "job_id": str(job.pk),
         "objects": {"auth/user": alice.pk, "auth/group": Group.objects.create(name="analysts").pk,
                     "authtoken/tokenproxy": Token.objects.create(user=alice).pk,
-                    "knowledge/knowledgedocument": document.pk, "analysis/analysisjob": job.pk},
+                    "knowledge/knowledgedocument": document.pk, "analysis/analysisjob": job.pk,
+                    "stocktool/outboxevent": OutboxEvent.objects.create(
+                        event_type="analysis_finished", about=f"analysis:{job.pk}", payload={}).pk},
         "content_type_id": ContentType.objects.get_for_model(AnalysisJob).pk,
     }
 
