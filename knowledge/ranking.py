@@ -31,6 +31,8 @@ ABBREVIATIONS = {
     "vol": "volatility", "spx": "s&p 500", "spy": "s&p 500 etf", "capm": "capital asset pricing model",
     "fcf": "free cash flow", "dcf": "discounted cash flow", "yoy": "year over year", "ttm": "trailing twelve months",
     "bps": "basis points", "capex": "capital expenditure", "opex": "operating expenditure",
+    "fed": "federal reserve", "ytm": "yield to maturity", "cpi": "consumer price index",
+    "pce": "personal consumption expenditures", "rmd": "required minimum distribution",
     "agm": "annual general meeting", "esg": "environmental social governance", "apr": "annual percentage rate", "nav": "net asset value", "gtc": "good til cancelled", "atr": "average true range",
 }
 
@@ -113,6 +115,9 @@ SYNONYMS = [
     {"phone", "mobile"},
     {"fridge", "refrigerator"},
     {"tv", "television"},
+    {"gauge", "measure", "indicator", "metric"},
+    {"aim", "aiming", "target", "goal", "objective"},
+    {"wander", "drift", "stray"},
 ]
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -163,6 +168,8 @@ PHRASAL = {
     "hand in": "submit", "handed in": "submit", "kick in": "start begin", "kicks in": "start begin",
     "laid off": "redundant dismiss", "lay off": "redundant dismiss", "opt out": "withdraw", "opt in": "enrol",
     "shut down": "halt close", "passed away": "death", "pass away": "death",
+    "prices went up": "inflation", "prices go up": "inflation", "prices rose": "inflation",
+    "prices rise": "inflation", "prices rising": "inflation", "cost of living": "inflation",
 }
 _PHRASAL = re.compile(r"\b(" + "|".join(sorted(map(re.escape, PHRASAL), key=len, reverse=True)) + r")\b")
 _PARTICLES = ("back", "out", "up", "in", "off", "down", "over")

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from wordfreq import zipf_frequency
+
 from analysis import market_data
 from analysis.market_data import MarketDataError
 from analysis.market_data.validation import name_words
@@ -357,6 +359,11 @@ def _memoised(kind: str, text: str, find: Callable[[str], str | None]) -> str | 
     return value
 
 
+# Zipf frequency (wordfreq) from which a lone lower-case word is everyday English ("cat" 4.8, "box" 5.0,
+# "america" 5.2) rather than a ticker typed in lower case ("nvda" 2.1, "amd" 3.5, "ibm" 3.9).
+EVERYDAY_ZIPF = 4.0
+
+
 def symbol_resolve(text: str) -> str | None:
     """The ticker that ``text`` (written like a ticker: AAPL, $nvda) names, or None: the ticker itself, else a
     company it names as ``name_resolve`` reads names ("GOLD" is no ticker, and not Goldman Sachs either)."""
@@ -378,16 +385,21 @@ def name_resolve(text: str) -> str | None:
     """The ticker of the company ``text`` names ("apple", "home depot"), or None.
 
     Stricter than ``resolve_symbol`` for ordinary words: the words must be the ticker, an alias (a score of
-    0.95 or more), or whole words of the listing's name, so "gold" is not Goldman Sachs.
+    0.95 or more), or whole words of the listing's name, so "gold" is not Goldman Sachs. An everyday English
+    word on its own ("cat", "box", "america") is neither a ticker nor any word of a name: it must be the name's
+    first word ("apple", "target") or an alias ("disney").
     """
     def find(query: str) -> str | None:
         words = name_words(query)
+        everyday = bool(words) and " " not in words and zipf_frequency(words, "en") >= EVERYDAY_ZIPF
+        name_word = rf"^{re.escape(words)}\b" if everyday else rf"\b{re.escape(words)}\b"
         matches = market_data.symbol_search(query=query)
         us_first = sorted(matches, key=lambda m: m.get("region") not in (None, "United States"))
         for match in us_first:
-            if match["symbol"].upper() == query.upper() or match["match_score"] >= 0.95:
+            by_symbol = match["symbol"].upper() == query.upper()
+            if (by_symbol and not everyday) or (match["match_score"] >= 0.95 and not by_symbol):
                 return match["symbol"]
-            if words and re.search(rf"\b{re.escape(words)}\b", name_words(match.get("name") or "")):
+            if words and re.search(name_word, name_words(match.get("name") or "")):
                 return match["symbol"]
         return None
 

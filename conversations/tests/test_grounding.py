@@ -324,6 +324,20 @@ def test_answer_units_do_not_add_the_sentence_before_a_self_contained_one():
     assert [u.position for u in chosen] == [1]
 
 
+def test_a_list_introduced_by_the_best_sentence_answers_with_the_item_the_question_names():
+    units = grounding.units_of([passage("Nightly room caps, before taxes:\n- $210 in most cities;\n"
+                                        "- $320 in high-cost cities: New York, London and Tokyo;\n"
+                                        "- €180 in the euro area.")])
+    units[0].score, units[0].matched = 1.0, ("night", "cap")
+    units[2].score, units[2].matched = 0.3, ("london",)
+    chosen = grounding.answer_units(grounding.Candidate({}, units, 1.0, 1.0, 1.0, []))
+    assert [u.text for u in chosen] == ["Nightly room caps, before taxes:",
+                                        "$320 in high-cost cities: New York, London and Tokyo;"]
+    units[2].matched = ()  # no item names anything more: the first item follows the lead-in, as before
+    chosen = grounding.answer_units(grounding.Candidate({}, units, 1.0, 1.0, 1.0, []))
+    assert [u.text for u in chosen] == ["Nightly room caps, before taxes:", "$210 in most cities;"]
+
+
 # --- units_markdown -----------------------------------------------------------------------------------------
 
 

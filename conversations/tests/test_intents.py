@@ -105,6 +105,9 @@ def test_percentages_and_amounts():
     ("hello", "greeting", []),
     ("what can you do?", "help", []),
     ("Are you a large language model?", "help", []),
+    ("how do you work?", "help", []),
+    ("how do you work out a company's free cash flow?", "define", []),  # about the cash flow, not the assistant
+    ("what do you do with a dividend you don't need?", "define", []),
 ])
 def test_intents(text, kind, symbols):
     intent = parse(text)

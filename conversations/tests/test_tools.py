@@ -116,6 +116,16 @@ def test_names_resolve_to_whole_words_only(aws):
     assert tools.symbol_resolve("BRK.B") == "BRK.B" and tools.symbol_resolve("ZZZZ") is None
 
 
+def test_an_everyday_word_alone_is_neither_a_ticker_nor_a_word_inside_a_name(aws):
+    # "my cat keeps knocking the pins off", "when did moody's strip america of its aaa?"
+    assert tools.name_resolve("cat") is None and tools.name_resolve("america") is None
+    assert tools.symbol_resolve("CAT") == "CAT"  # written as a ticker, it is one
+    assert tools.name_resolve("bank of america") == "BAC"  # the whole name
+    # a ticker typed in lower case, a name's first word, an alias
+    assert tools.name_resolve("nvda") == "NVDA" and tools.name_resolve("amd") == "AMD"
+    assert tools.name_resolve("walmart") == "WMT" and tools.name_resolve("disney") == "DIS"
+
+
 def test_tool_runs_reach_cloudwatch_as_tool_execution_time(aws):
     dims = {"Tool": "get_company_profile", "Success": "true"}
     metrics.flush()  # what earlier tests recorded

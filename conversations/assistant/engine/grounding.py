@@ -511,8 +511,13 @@ def answer_units(candidate: Candidate, everyday: frozenset = frozenset()) -> lis
     if before and before.passage == best.passage and (_LEADS_ON.match(best.text) or best.words < 8):
         chosen[before.position] = before
     after = by_position.get(best.position + 1)
-    if after and after.passage == best.passage and (best.words < 8 or best.text.endswith(":")
-                                                    or best.position == 0 and not best.bullet):
+    items = _list_after(best, by_position)
+    # "Nightly room caps: - $210 in most cities; - $320 in London ...": the items the question names ("london")
+    hits = [u for u in items if set(u.matched) - set(best.matched) - everyday][:2]
+    if best.text.endswith(":") and hits:
+        chosen.update((u.position, u) for u in hits)
+    elif after and after.passage == best.passage and (best.words < 8 or best.text.endswith(":")
+                                                      or best.position == 0 and not best.bullet):
         chosen[after.position] = after
     covered = set(best.matched)
     for unit in sorted(units, key=lambda u: -u.score):
@@ -526,6 +531,15 @@ def answer_units(candidate: Candidate, everyday: frozenset = frozenset()) -> lis
         chosen[unit.position] = unit
         covered |= set(unit.matched)
     return [chosen[p] for p in sorted(chosen)]
+
+
+def _list_after(unit: Unit, by_position: dict) -> list[Unit]:
+    """The list items right after ``unit`` in its passage (the list it introduces)."""
+    items, position = [], unit.position + 1
+    while (item := by_position.get(position)) and item.passage == unit.passage and item.bullet:
+        items.append(item)
+        position += 1
+    return items
 
 
 def evidence_find(question: str, documents: list, idf: dict[str, float], *,

@@ -22,7 +22,10 @@ _FOLLOW_UP = re.compile(r"^\s*(and|also|what about|how about|and what about|and 
 _KEYWORDS = {
     "greeting": r"^\s*(hi|hello|hey|hiya|howdy|yo|good (morning|afternoon|evening)|greetings)\b",
     "thanks": r"^\s*(thanks|thank you|thx|cheers|ty|much appreciated|great,? thanks)\b",
-    "help": r"\b(what can you do|what do you do|how do you work|who are you|what are you|help me\b|^help\b|"
+    # "what do you do?" asks about the assistant; "what do you do with a dividend?", "how do you work out free cash
+    # flow?" do not: those phrases count only where the question (or its sentence) ends.
+    "help": r"\b((what can you do|what do you do|how do you work|who are you|what are you)"
+            r"(\s+(exactly|actually|then|here|for me|again|anyway))?(?=\s*([?.!]|$))|help me\b|^help\b|"
             r"are you (an? )?(ai|llm|bot|robot|human|chatgpt|gpt|person|real|large language model)|"
             r"what (questions|things) can i ask|how (can|do) i use (this|you)|capabilities|your (features|abilities))",
     "advice": r"\b(should i (buy|sell|invest|hold|get|short)|is (it|now) a good (time|idea)|good (buy|investment|stock to)"
