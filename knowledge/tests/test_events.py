@@ -142,21 +142,15 @@ def test_process_events_once_runs_one_batch(drained):
     assert found(key, "manatee")
 
 
-def test_indexing_a_document_publishes_document_indexed_after_commit(aws, django_capture_on_commit_callbacks):
+def test_indexing_a_document_publishes_document_indexed_after_commit(aws, notifications_queue,
+                                                                     django_capture_on_commit_callbacks):
     from knowledge.services import document_upload
 
-    sqs, sns = client("sqs"), client("sns")
-    url = sqs.create_queue(QueueName=f"{settings.TEST_RUN_PREFIX}indexed-{uuid.uuid4().hex[:6]}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sub = sns.subscribe(TopicArn=get_sns_service().topic_arn, Protocol="sqs", Endpoint=arn,
-                        Attributes={"RawMessageDelivery": "true"})["SubscriptionArn"]
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            document_upload(name=f"signal-{uuid.uuid4().hex[:6]}.md", content=b"# Signal test\n\nThe quokka clause.")
-        bodies = [json.loads(m["Body"]) for m in
-                  sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=2).get("Messages", [])]
-        indexed = [b for b in bodies if b.get("event_type") == "document_indexed"]
-        assert indexed and indexed[0]["title"] == "Signal test" and indexed[0]["passages"] >= 1
-    finally:
-        sns.unsubscribe(SubscriptionArn=sub)
-        sqs.delete_queue(QueueUrl=url)
+    with django_capture_on_commit_callbacks(execute=True):
+        document_upload(name=f"signal-{uuid.uuid4().hex[:6]}.md", content=b"# Signal test\n\nThe quokka clause.")
+    messages = client("sqs").receive_message(QueueUrl=notifications_queue, MaxNumberOfMessages=10,
+                                             WaitTimeSeconds=2).get("Messages", [])
+    bodies = [json.loads(json.loads(m["Body"])["Message"]) for m in messages]
+    indexed = [b for b in bodies if b.get("event_type") == "document_indexed"]
+    assert indexed and indexed[0]["title"] == "Signal test" and indexed[0]["passages"] >= 1
+    assert indexed[0]["event_id"]  # the outbox's id, which subscribers deduplicate on
