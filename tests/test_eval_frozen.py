@@ -20,7 +20,7 @@ HELDOUT = ("heldout", "heldout2")
 SETS = {"heldout": EVAL / "heldout", "heldout2": EVAL / "heldout2", "dev": EVAL / "dev"}
 # (questions, documents, ordinary-word questions, follow-ups) at least
 MINIMUM = {"heldout": (40, 15, 12, 6), "heldout2": (40, 14, 12, 6), "dev": (24, 8, 8, 3)}
-MAX_WORDS = {"heldout": 450, "heldout2": 600, "dev": 450}  # a document's length
+MAX_WORDS = {"heldout": 450, "heldout2": 600, "dev": 650}  # a document's length (batch 5 runs to 600)
 QUESTION_KEYS = {"id", "question", "document", "expect_any", "follow_up_of"}
 ORDINARY_KEYS = {"id", "question", "words"}
 
