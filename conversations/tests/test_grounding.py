@@ -151,12 +151,21 @@ def test_units_of_separates_paragraphs_and_drops_fragments():
     ("What does EBITDA stand for?", "define"),
     ("Explain free float", "define"),
     ("Can I return worn shoes?", "other"),
+    ("what's the least i can put into a t-bill?", "amount"),
+    ("whats the most i can put into the share plan every month", "amount"),
+    ("what's the most common mistake?", "define"),
 ])
 def test_question_kind_names_the_kind_of_answer_asked_for(question, kind):
     assert grounding.question_kind(question) == kind
 
 
 # --- weights ------------------------------------------------------------------------------------------------
+
+
+def test_a_letter_of_a_compound_weighs_little_on_its_own():
+    idf = {"t": 3.8, "bill": 3.3, "minimum": 3.4}
+    weights = grounding.question_weights("what's the minimum for a t-bill?", idf, set(), ceiling=6.0)
+    assert weights["t"] < 0.3 * weights["bill"]
 
 
 def test_english_rarity_gives_everyday_words_less_weight_than_rare_ones_and_names():

@@ -50,7 +50,10 @@ theres heres lemme gonna wanna kinda
 _WHEN = re.compile(r"\b(when|what (date|day|month|time)|which (date|day|month)|how often|deadline|by when|"
                    r"what time|schedule|how frequently)\b")
 _AMOUNT = re.compile(r"\b(how much|how many|what (percent|percentage|rate|share|fee|price|amount|proportion)|"
-                     r"fees?|costs?|charges?|minimum|maximum|how big|how large|how high|how low)\b")
+                     r"fees?|costs?|charges?|minimum|maximum|how big|how large|how high|how low|"
+                     # "what's the least i can put in?", "the most i can pay in a month" (not "the most common")
+                     r"the (least|most|max|min) (i|you|we|they|one|someone|anyone|a person|it)|"
+                     r"the (least|most)$)\b")
 _DURATION = re.compile(r"\b(how long|how soon|how quickly|how fast|within how|how many (days|weeks|months|years|hours))\b")
 _WHO = re.compile(r"\b(who|whom|which (team|committee|person|people|department|officer))\b")
 _DEFINE = re.compile(r"^\s*(what('s| is| are| does)|whats|define|explain|meaning of|what do)\b|\b(mean|means|stand for)\b")
@@ -310,6 +313,8 @@ def question_weights(question: str, idf: dict[str, float], names: set[str], ceil
             continue
         unseen = ceiling * (1.0 if term in names else UNSEEN_LOWERCASE)
         weights[term] = (idf.get(term) or unseen) * rarity.get(term, 1.0)
+        if len(term) == 1 and not term.isdigit():
+            weights[term] *= 0.25  # a letter of a compound ("T-bill", "401(k)") says little on its own
     return weights
 
 
