@@ -118,6 +118,8 @@ SYNONYMS = [
     {"gauge", "measure", "indicator", "metric"},
     {"aim", "aiming", "target", "goal", "objective"},
     {"wander", "drift", "stray"},
+    {"town", "city", "municipal", "municipality"},
+    {"stagger", "staggered", "ladder"},
 ]
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -165,6 +167,7 @@ PHRASAL = {
     "bought back": "repurchase buyback", "buying back": "repurchase buyback",
     "sign up": "enrol register join", "signed up": "enrol register join", "signs up": "enrol register join",
     "go bust": "bankrupt insolvent", "goes bust": "bankrupt insolvent", "went bust": "bankrupt insolvent",
+    "gone bust": "bankrupt insolvent default", "going bust": "bankrupt insolvent",
     "hand in": "submit", "handed in": "submit", "kick in": "start begin", "kicks in": "start begin",
     "laid off": "redundant dismiss", "lay off": "redundant dismiss", "opt out": "withdraw", "opt in": "enrol",
     "shut down": "halt close", "passed away": "death", "pass away": "death",

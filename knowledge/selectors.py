@@ -152,7 +152,7 @@ def knowledge_spellings(*, words) -> dict[str, str]:
         if len(word) < 5 or not word.isalpha() or index.postings.get(stem(word)):
             continue
         vocabulary = _vocabulary(index)
-        found = process.extractOne(word, vocabulary, scorer=OSA.distance, score_cutoff=1 if len(word) < 9 else 2)
+        found = process.extractOne(word, vocabulary, scorer=OSA.distance, score_cutoff=1 if len(word) < 8 else 2)
         if found is not None:
             out[word] = found[0]
     return out

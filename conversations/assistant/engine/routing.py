@@ -57,8 +57,19 @@ def _written(text: str, entity: Entity) -> str:
 def _weak_entities(text: str, entities: list[Entity]) -> bool:
     """Every listing was found from an ordinary lower-case word ("meta", "visa") in a question that says nothing
     about markets: the word may well mean what it means in English."""
-    return bool(entities) and all(_written(text, e).islower() and not _written(text, e).startswith("$")
-                                  for e in entities) and not _MARKET_VOCABULARY.search(text)
+    return bool(entities) and all(_plain(text, e) for e in entities) and not _MARKET_VOCABULARY.search(text)
+
+
+def _plain(text: str, entity: Entity) -> bool:
+    """Written in lower case, or capitalised only because it opens a sentence of several words ("Visa rules for
+    a trip to Japan?"); not "$V", not "Visa" inside a sentence."""
+    written = _written(text, entity)
+    if written.startswith("$"):
+        return False
+    if written.islower():
+        return True
+    opens = not text[:entity.start].strip() or re.search(r"[.!?]\s*$", text[:entity.start])
+    return bool(opens) and written[1:].islower() and len(text.split()) >= 5
 
 
 def route(state, text: str, entities: list[Entity]):
