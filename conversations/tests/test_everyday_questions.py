@@ -133,6 +133,10 @@ QUESTIONS = [
      [called("get_price_history", symbol="MSFT", period="5y"), says(r"\$5,000\.00")]),
     ("hi", [says("not a large language model"), no_tools()]),
     ("What's the weather like in Paris?", [says("not sure how to answer", "not a large language model")]),
+    # Capitalised only because it opens the sentence, an everyday word is not a company; lower case, neither.
+    ("Visa rules for a two week trip to japan, do i need one as a british citizen?", [no_tools()]),
+    ("my cat keeps knocking the pins off my sewing table, how do i stop her?", [no_tools()]),
+    ("Visa stock price?", [called("get_stock_quote", symbol="V")]),
 ]
 
 FOLLOW_UPS = [

@@ -177,9 +177,13 @@ def test_an_upload_whose_event_is_handled_first_still_succeeds(s3, monkeypatch):
 def test_a_word_one_typo_from_an_indexed_word_is_spelt_as_it(s3):
     from knowledge.selectors import knowledge_spellings
 
-    upload(unique_name(), "# Quorrington Fitness\n\nMembers may cancel their internet membership at any time.")
-    spellings = knowledge_spellings(words=["quorington", "interent", "membership", "zyphrax", "cat"])
+    upload(unique_name(), "# Quorrington Fitness\n\nMembers may cancel their internet membership at any time. "
+                          "A referral earns a free month.")
+    spellings = knowledge_spellings(words=["quorington", "interent", "membership", "zyphrax", "cat", "refferal",
+                                           "refaral"])
     assert spellings["quorington"] == "quorrington"  # a letter missing
     assert spellings["interent"] == "internet"  # two letters swapped
+    assert spellings["refferal"] == "referral"  # a word of eight letters or more may have two typos
+    assert "refaral" not in spellings  # a shorter one, only one (this one has two)
     assert "membership" not in spellings  # indexed as it is
     assert "zyphrax" not in spellings and "cat" not in spellings  # nothing near; too short to guess

@@ -33,6 +33,8 @@ _MARKET_VOCABULARY = re.compile(r"\b(stocks?|shares?|price[sd]?|quotes?|trading|
                                 r"portfolio|holdings?|up|down|gain\w*|los[st]\w*)\b", re.IGNORECASE)
 
 
+_WEAK_VERBS = re.compile(r"\b(do|does|did|doing|done|up|down)\b")
+
 # Words that point back at what the conversation is about ("stretch that cover", "get back to me").
 _REFERS = re.compile(r"\b(that|this|there|then|so|he|she|him|her|his|one|ones|me|my|i|we|us|our)\b")
 
@@ -89,7 +91,12 @@ def route(state, text: str, entities: list[Entity]):
         if confident and _mentions(state.evidence, text, entities):
             intent.kind, intent.symbols = "knowledge", []
             return answer_knowledge
-        if not intent.fields and not keywords(text) & MARKET_WORDS:
+        asked = keywords(text) & MARKET_WORDS
+        if not all(_written(text, e).islower() for e in entities):
+            # Capitalised where the sentence opens ("Visa rules for a trip: do I need one?"): "do" and "up" alone
+            # do not make it a market question, as they do for "how did meta do?"
+            asked = keywords(_WEAK_VERBS.sub(" ", text.lower())) & MARKET_WORDS
+        if not intent.fields and not asked:
             intent.symbols = []  # "is an apple a day enough?": nothing here asks for market data
     if intent.names and len(text.split()) > 8:
         intent.names = []  # a long question is not "the price of gold": offer the closest documents instead
