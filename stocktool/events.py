@@ -58,6 +58,14 @@ async def _first_delivery(event_id: str | None) -> bool:
         return True
 
 
+async def _forget_delivery(event_id: str | None) -> None:
+    if event_id:
+        try:
+            await cache.adelete(f"event-seen:{event_id}")
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("events: could not forget event %s (%s)", event_id, exc)
+
+
 async def events_batch(*, wait_seconds: int = 2, layer=None) -> dict:
     """Receive one batch and handle it; a message whose handling fails stays for redelivery."""
     sqs = events_queue()
@@ -75,10 +83,15 @@ async def events_batch(*, wait_seconds: int = 2, layer=None) -> dict:
                 await asyncio.to_thread(handle_event_message, payload)
             elif kind == "push" and layer is not None:
                 group, event = payload
-                if await _first_delivery(event["payload"].get("event_id")):
-                    await layer.group_send(group, event)
-                else:
+                event_id = event["payload"].get("event_id")
+                if not await _first_delivery(event_id):
                     kind = "duplicate"
+                else:
+                    try:
+                        await layer.group_send(group, event)
+                    except Exception:
+                        await _forget_delivery(event_id)  # so that the redelivered message is pushed
+                        raise
         except Exception:
             logger.exception("event %s failed; left for redelivery", message.get("MessageId"))
             stats["failed"] += 1

@@ -191,3 +191,44 @@ def test_a_redelivered_s3_event_announces_an_indexed_document_whose_process_died
     events = [e for e in _published(notifications_queue) if e.get("event_type") == "document_indexed"]
     assert [(e["key"], e["version_id"]) for e in events] == [(key, version)]
     assert outbox_pending() == 0
+
+
+def test_an_event_whose_push_failed_is_pushed_when_it_comes_again(aws, settings, monkeypatch):
+    from stocktool import events
+    from stocktool.aws.sqs import SQSService
+
+    name = f"{settings.TEST_RUN_PREFIX}ev-{uuid.uuid4().hex[:8]}"  # its own queue: the message comes back in 1 s
+    url = client("sqs").create_queue(QueueName=name, Attributes={"VisibilityTimeout": "1"})["QueueUrl"]
+    monkeypatch.setattr(events, "events_queue", lambda: SQSService(name, name))
+    event_id = f"fail-{uuid.uuid4().hex}"
+    client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps(
+        {"event_type": "analysis_finished", "analysis_id": "j", "user_id": "89", "status": "succeeded",
+         "event_id": event_id}))
+
+    class Layer:
+        def __init__(self):
+            self.down, self.sent = True, []
+
+        async def group_send(self, group, event):
+            if self.down:
+                raise ConnectionError("channel layer down")
+            self.sent.append(event["payload"]["event_id"])
+
+    layer = Layer()
+
+    async def consume():
+        totals = {"push": 0, "failed": 0, "duplicate": 0}
+        for _ in range(15):
+            stats = await events_batch(wait_seconds=1, layer=layer)
+            for kind in totals:
+                totals[kind] += stats[kind]
+            layer.down = False  # back after the first failure
+            if totals["push"]:
+                break
+        return totals
+
+    try:
+        assert async_to_sync(consume)() == {"push": 1, "failed": 1, "duplicate": 0}  # not dropped as a repeat
+        assert layer.sent == [event_id]
+    finally:
+        client("sqs").delete_queue(QueueUrl=url)
