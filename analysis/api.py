@@ -46,11 +46,16 @@ class AnalysisCollectionApi(APIView):
 
     @extend_schema_serializer(component_name="AnalysisRequest")
     class InputSerializer(serializers.Serializer):
-        symbols = serializers.ListField(child=SymbolField(trim_whitespace=False), min_length=1,
-                                        max_length=services.MAX_SYMBOLS, help_text="each symbol once")
+        symbols = serializers.ListField(
+            child=SymbolField(trim_whitespace=False), min_length=1, max_length=services.MAX_SYMBOLS,
+            help_text="each symbol once, each listed by the market-data provider (two or more for a correlation)",
+            error_messages={"min_length": "give at least one symbol",
+                            "max_length": f"give at most {services.MAX_SYMBOLS} symbols"})
         weights = serializers.ListField(child=serializers.FloatField(min_value=0), required=False,
                                         allow_null=True, max_length=services.MAX_SYMBOLS,
-                                        help_text="one per symbol, relative, not all zero; equal if left out")
+                                        help_text="one per symbol, relative, not all zero; equal if left out",
+                                        error_messages={"max_length": f"give at most {services.MAX_SYMBOLS} "
+                                                                      "weights, one per symbol"})
         analysis_type = serializers.ChoiceField(choices=AnalysisJob.Type.values, default="risk_assessment")
         period = serializers.ChoiceField(choices=ANALYSIS_PERIODS, default="1y")
 
@@ -62,7 +67,8 @@ class AnalysisCollectionApi(APIView):
         try:
             job = services.analysis_request(user=request.user, **data.validated_data)
         except services.AnalysisRequestError as exc:
-            return Response({"error": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+            body = {"error": str(exc)} | ({"fields": {exc.field: [str(exc)]}} if exc.field else {})
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
         except services.AnalysisUnavailable as exc:
             return Response({"error": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE,
                             headers={"Retry-After": "5"})

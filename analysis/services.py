@@ -2,7 +2,7 @@
 
 import logging
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from functools import lru_cache
 
 from django.conf import settings
@@ -28,7 +28,12 @@ TRANSIENT_ERRORS = (ProviderUnavailable, RateLimited, ConnectionError, TimeoutEr
 
 
 class AnalysisRequestError(ValueError):
-    """The request cannot become a job (bad symbols, weights, type or period)."""
+    """The request cannot become a job (bad symbols, weights, type or period); ``field`` names the input at
+    fault, where one is."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class AnalysisUnavailable(RuntimeError):
@@ -42,31 +47,72 @@ PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.3, 
 
 
 def analysis_validate(*, symbols, weights=None, analysis_type="risk_assessment", period="1y") -> dict:
-    """Return clean parameters or raise AnalysisRequestError with one readable line."""
+    """Return clean parameters or raise AnalysisRequestError with one readable line, naming its field.
+
+    Symbols the market-data provider does not list are refused here, with the closest listed ones, rather
+    than queued to fail in the worker; if the provider cannot be asked, the worker finds out.
+    """
     if isinstance(symbols, str):
         symbols = [s for s in symbols.replace(",", " ").split() if s]
     if not isinstance(symbols, list | tuple) or not symbols:
-        raise AnalysisRequestError("give at least one ticker symbol")
+        raise AnalysisRequestError("give at least one ticker symbol", "symbols")
     try:
         clean = [symbol_normalize(s) for s in symbols]
+    except MarketDataError as exc:
+        raise AnalysisRequestError(str(exc), "symbols") from None
+    try:
         period = period_normalize(period)
     except MarketDataError as exc:
-        raise AnalysisRequestError(str(exc)) from None
+        raise AnalysisRequestError(str(exc), "period") from None
     if len(set(clean)) != len(clean):
-        raise AnalysisRequestError("each symbol may appear only once")
+        raise AnalysisRequestError("each symbol may appear only once", "symbols")
     if len(clean) > MAX_SYMBOLS:
-        raise AnalysisRequestError(f"at most {MAX_SYMBOLS} symbols per analysis")
+        raise AnalysisRequestError(f"at most {MAX_SYMBOLS} symbols per analysis", "symbols")
     if analysis_type not in AnalysisJob.Type.values:
-        raise AnalysisRequestError(f"analysis_type must be one of {', '.join(AnalysisJob.Type.values)}")
+        raise AnalysisRequestError(f"analysis_type must be one of {', '.join(AnalysisJob.Type.values)}",
+                                   "analysis_type")
+    if analysis_type == AnalysisJob.Type.CORRELATION and len(clean) < 2:
+        raise AnalysisRequestError("a correlation needs at least two symbols", "symbols")
     if period in ("1d", "5d"):
-        raise AnalysisRequestError("choose a period of at least 1mo for an analysis")
+        raise AnalysisRequestError("choose a period of at least 1mo for an analysis", "period")
     if weights is not None:
         try:
             weights = [float(w) for w in weights]
             risk.normalise_weights(clean, weights)
         except (TypeError, ValueError) as exc:
-            raise AnalysisRequestError(f"weights: {exc}") from None
+            raise AnalysisRequestError(f"weights: {exc}", "weights") from None
+    if not settings.SQS_ENABLED or aws.available("sqs"):  # (known down: the request is refused anyway, at once)
+        _listed_check(clean)
     return {"symbols": clean, "weights": weights, "analysis_type": analysis_type, "period": period}
+
+
+def _listed_check(symbols: list[str]) -> None:
+    def check(symbol: str) -> list[str] | None | MarketDataError:
+        try:
+            return market_data.symbol_check(symbol)
+        except MarketDataError as exc:
+            return exc
+
+    problems = []
+    # Each check is a stock-data cache read (a provider search on a miss): side by side, as the worker does, and
+    # within a deadline: when DynamoDB or the provider is slow, the request goes on and the worker finds out.
+    futures = [_price_pool().submit(check, symbol) for symbol in symbols]
+    done, late = wait(futures, timeout=settings.ANALYSIS_SYMBOL_CHECK_SECONDS)
+    if late:
+        logger.info("the listing check of %s took longer than %.1f s; left to the worker", symbols,
+                    settings.ANALYSIS_SYMBOL_CHECK_SECONDS)
+        return
+    for symbol, future in zip(symbols, futures, strict=True):
+        close = future.result()
+        if isinstance(close, MarketDataError):  # the provider is down or rate-limited: the worker will find out
+            logger.info("could not check %s with the market-data provider: %s", symbol, close)
+            return
+        if close is not None:
+            others = [c for c in close if c not in symbols]
+            problems.append(f"{symbol} is not a listed symbol" + (f" (did you mean {' or '.join(others)}?)"
+                                                                   if others else ""))
+    if problems:
+        raise AnalysisRequestError("; ".join(problems), "symbols")
 
 
 def analysis_request(*, user, symbols, weights=None, analysis_type="risk_assessment", period="1y") -> AnalysisJob:

@@ -17,7 +17,8 @@ def analysis_list_view(request):
         try:
             job = services.analysis_request(user=request.user, **form.cleaned_data)
         except (services.AnalysisRequestError, services.AnalysisUnavailable) as exc:
-            form.add_error(None, str(exc))
+            field = getattr(exc, "field", None)
+            form.add_error(field if field in form.fields else None, str(exc))  # next to the field it is about
             unavailable = isinstance(exc, services.AnalysisUnavailable)
         else:
             messages.success(request, "Analysis queued: the worker is on it.")

@@ -62,9 +62,9 @@ def test_a_message_over_the_limit_is_400_with_its_length(api, user, settings):
 
 
 @pytest.mark.parametrize("payload,needle", [
-    ({"symbols": [f"S{i}" for i in range(1000)]}, "no more than 25 elements"),
+    ({"symbols": [f"S{i}" for i in range(1000)]}, "at most 25 symbols"),
     ({"symbols": ["A" * 10_000]}, "is not a ticker"),
-    ({"symbols": ["AAPL"], "weights": [1.0] * 1000}, "no more than 25 elements"),
+    ({"symbols": ["AAPL"], "weights": [1.0] * 1000}, "at most 25 weights"),
     ('{"symbols": ["AAPL", "MSFT"], "weights": [1e999, 1]}', "valid number"),  # parsed as inf
     ({"symbols": ["AAPL", "MSFT"], "weights": [-1e308, 1]}, "greater than or equal to 0"),
     ({"symbols": ["AAPL"], "period": "p" * 100_000}, "period"),

@@ -12,6 +12,7 @@ Cache layout: key = the ticker (the lower-cased query for searches); namespace =
 from datetime import UTC, datetime
 
 from django.conf import settings
+from rapidfuzz import fuzz, process
 
 from .cache import cached
 from .errors import InvalidInput, MarketDataError, ProviderUnavailable, RateLimited, UnknownSymbol
@@ -113,6 +114,24 @@ def symbol_search(*, query: str, provider: Provider | None = None) -> list[dict]
     return [_typed({**match, **labels}) for match in found["matches"]]
 
 
+def symbol_check(symbol: str, *, provider: Provider | None = None) -> list[str] | None:
+    """None if the provider lists ``symbol``; else the closest listed symbols (possibly none), best first:
+    those its search finds, or, where it can list every symbol, the most alike in spelling ("APPL": AAPL).
+
+    Provider failures raise (MarketDataError), so a caller can tell "not listed" from "could not ask".
+    """
+    symbol = symbol_normalize(symbol)
+    provider = provider or provider_get()
+    matches = symbol_search(query=symbol, provider=provider)
+    if any(match["symbol"].upper() == symbol for match in matches):
+        return None
+    close = [match["symbol"] for match in matches]
+    if not close and provider.symbols():
+        close = [found for found, _, _ in process.extract(symbol, provider.symbols(), scorer=fuzz.ratio, limit=3,
+                                                          score_cutoff=50)]
+    return close[:3]
+
+
 def resolve_symbol(text: str, *, provider: Provider | None = None) -> str | None:
     """Return the ticker that ``text`` (a ticker or company name) most likely means, or None.
 
@@ -154,5 +173,6 @@ __all__ = [
     "provider_get",
     "quote_get",
     "resolve_symbol",
+    "symbol_check",
     "symbol_search",
 ]

@@ -52,12 +52,28 @@ def test_running_a_succeeded_job_again_does_nothing(aws, user, django_capture_on
     assert job.attempts == 1
 
 
-def test_an_unknown_symbol_fails_the_job_with_its_error(aws, user, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        job = services.analysis_request(user=user, symbols=["AAPL", "ZZZZZZ"])
+def test_an_unknown_symbol_is_refused_with_the_closest_listed_ones_and_nothing_is_queued(
+        aws, user, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, \
+            pytest.raises(services.AnalysisRequestError) as refused:
+        services.analysis_request(user=user, symbols=["MSFT", "appl", "ZZZZZZ"])
+    assert str(refused.value) == "APPL is not a listed symbol (did you mean AAPL?); ZZZZZZ is not a listed symbol"
+    assert refused.value.field == "symbols"
+    assert not AnalysisJob.objects.exists() and not callbacks
+
+
+def test_a_job_whose_symbol_is_unknown_to_the_worker_fails_with_its_error(aws, user):
+    # e.g. a listing withdrawn between the request and the run
+    job = AnalysisJob.objects.create(user=user, symbols=["AAPL", "ZZZZZZ"], analysis_type="performance")
+    services.analysis_run(job_id=job.id)
     job.refresh_from_db()
     assert job.status == AnalysisJob.Status.FAILED
     assert "ZZZZZZ" in job.error
+
+
+def test_a_correlation_needs_two_symbols(aws, user):
+    with pytest.raises(services.AnalysisRequestError, match="a correlation needs at least two symbols"):
+        services.analysis_request(user=user, symbols=["AAPL"], analysis_type="correlation")
 
 
 def test_finishing_publishes_analysis_ready_to_sns(aws, user, notifications_queue, django_capture_on_commit_callbacks):
@@ -102,6 +118,32 @@ def test_bad_requests_get_400_with_a_json_error_and_create_nothing(api, payload,
     resp = api.post("/api/analysis", payload, content_type="application/json")
     assert resp.status_code == 400
     assert needle in resp.json()["error"]
+    assert AnalysisJob.objects.count() == 0
+
+
+def test_an_unknown_symbol_is_a_400_naming_it_and_its_field_and_nothing_is_queued(aws, api,
+                                                                                   django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        resp = api.post("/api/analysis", {"symbols": ["AAPL", "ZZZZ", "MSFTT"]}, content_type="application/json")
+    assert resp.status_code == 400
+    message = "ZZZZ is not a listed symbol; MSFTT is not a listed symbol (did you mean MSFT or WMT?)"
+    assert resp.json() == {"error": message, "fields": {"symbols": [message]}}
+    assert not callbacks and AnalysisJob.objects.count() == 0
+
+
+def test_a_one_symbol_correlation_is_refused_at_its_field(aws, api):
+    resp = api.post("/api/analysis", {"symbols": ["AAPL"], "analysis_type": "correlation"},
+                    content_type="application/json")
+    assert resp.status_code == 400
+    assert resp.json()["fields"] == {"symbols": ["a correlation needs at least two symbols"]}
+
+
+def test_the_page_shows_an_unknown_symbol_next_to_its_field(aws, api):
+    resp = api.post("/analysis/", {"symbols": "AAPL appl", "weights": "", "analysis_type": "performance",
+                                   "period": "1y"})
+    assert resp.status_code == 400
+    form = resp.context["form"]
+    assert form.errors == {"symbols": ["APPL is not a listed symbol"]}  # AAPL, its closest, is already there
     assert AnalysisJob.objects.count() == 0
 
 

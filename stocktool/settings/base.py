@@ -321,6 +321,8 @@ LAMBDA_ENDPOINT_URL = env_url("LAMBDA_ENDPOINT_URL")
 
 # --- Analyses ---------------------------------------------------------------------------------------------
 ANALYSIS_RISK_FREE_RATE = env_float("ANALYSIS_RISK_FREE_RATE", 0.0)  # annual, for Sharpe and Sortino
+# A request's check that each symbol is listed waits at most this long (then the worker finds out).
+ANALYSIS_SYMBOL_CHECK_SECONDS = env_float("ANALYSIS_SYMBOL_CHECK_SECONDS", 0.5)
 ANALYSIS_MAX_RETRIES = env_int("ANALYSIS_MAX_RETRIES", 3, minimum=0, maximum=20)  # transient failures
 ANALYSIS_RETRY_BACKOFF = env_int("ANALYSIS_RETRY_BACKOFF", 2, minimum=1)  # seconds, doubled each retry
 # POST /sns/webhook: an HTTPS subscription for real AWS; every message is signature-checked before use.

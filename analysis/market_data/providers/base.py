@@ -25,3 +25,7 @@ class Provider:
     def search(self, query: str) -> list[dict]:
         """Return matches (symbol, name, type, region, currency, match_score), best first."""
         raise NotImplementedError
+
+    def symbols(self) -> tuple[str, ...]:
+        """Every symbol the provider lists, where it can say (the offline demo market); () otherwise."""
+        return ()

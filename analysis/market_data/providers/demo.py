@@ -163,6 +163,9 @@ class DemoProvider(Provider):
             "average_volume": int(sum(bar["volume"] for bar in bars[-63:]) / len(bars[-63:])),
         }
 
+    def symbols(self) -> tuple[str, ...]:
+        return tuple(listing.symbol for listing in LISTINGS)
+
     def search(self, query: str) -> list[dict]:
         scored = sorted(
             ((score, listing) for listing in LISTINGS if (score := _score(query, listing)) > 0),
