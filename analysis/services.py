@@ -2,6 +2,7 @@
 
 import logging
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from functools import lru_cache
 
@@ -81,17 +82,33 @@ def analysis_validate(*, symbols, weights=None, analysis_type="risk_assessment",
             risk.normalise_weights(clean, weights)
         except (TypeError, ValueError) as exc:
             raise AnalysisRequestError(f"weights: {exc}", "weights") from None
-    if not settings.SQS_ENABLED or aws.available("sqs"):  # (known down: the request is refused anyway, at once)
+    # (0 s turns the check off; with the queue known down the request is refused anyway, at once)
+    if settings.ANALYSIS_SYMBOL_CHECK_SECONDS > 0 and (not settings.SQS_ENABLED or aws.available("sqs")):
         _listed_check(clean)
     return {"symbols": clean, "weights": weights, "analysis_type": analysis_type, "period": period}
+
+
+_LISTED: dict[str, float] = {}  # symbol -> until when this process knows it is listed (no read needed)
+LISTED_MEMO_SECONDS = 3600
 
 
 def _listed_check(symbols: list[str]) -> None:
     def check(symbol: str) -> list[str] | None | MarketDataError:
         try:
-            return market_data.symbol_check(symbol)
+            close = market_data.symbol_check(symbol)
         except MarketDataError as exc:
             return exc
+        if close is None:
+            if len(_LISTED) > 10_000:
+                _LISTED.clear()
+            _LISTED[symbol] = time.monotonic() + LISTED_MEMO_SECONDS
+        return close
+
+    asked = symbols
+    now = time.monotonic()
+    symbols = [s for s in symbols if _LISTED.get(s, 0) < now]  # an unlisted symbol is asked about every time
+    if not symbols:
+        return
 
     problems = []
     # Each check is a stock-data cache read (a provider search on a miss): side by side, as the worker does, and
@@ -108,7 +125,7 @@ def _listed_check(symbols: list[str]) -> None:
             logger.info("could not check %s with the market-data provider: %s", symbol, close)
             return
         if close is not None:
-            others = [c for c in close if c not in symbols]
+            others = [c for c in close if c not in asked]
             problems.append(f"{symbol} is not a listed symbol" + (f" (did you mean {' or '.join(others)}?)"
                                                                    if others else ""))
     if problems:

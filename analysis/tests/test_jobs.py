@@ -187,3 +187,20 @@ def test_staff_see_failed_jobs_and_the_dead_letter_count_in_the_admin(aws, clien
     html = resp.content.decode()
     assert resp.status_code == 200 and "AAPL" in html
     assert "in the dead-letter queue" in html
+
+
+def test_a_symbol_found_listed_is_not_checked_again_for_an_hour(aws, user, monkeypatch):
+    from analysis import market_data
+
+    services._LISTED.clear()
+    checked = []
+    real = market_data.symbol_check
+    monkeypatch.setattr(market_data, "symbol_check", lambda s: checked.append(s) or real(s))
+    services.analysis_validate(symbols=["AAPL", "MSFT"])
+    services.analysis_validate(symbols=["MSFT", "NVDA"])
+    assert sorted(checked) == ["AAPL", "MSFT", "NVDA"]
+    with pytest.raises(services.AnalysisRequestError):
+        services.analysis_validate(symbols=["ZZZZ"])
+    with pytest.raises(services.AnalysisRequestError):  # an unlisted one is asked about every time
+        services.analysis_validate(symbols=["ZZZZ"])
+    assert checked.count("ZZZZ") == 2
