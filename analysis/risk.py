@@ -13,6 +13,7 @@ Conventions (also in knowledge_base/, so the assistant can explain them):
 - Historical 95% value at risk: the loss at the 5th percentile of daily returns, as a positive fraction;
   expected shortfall: the mean loss on the days at or beyond that percentile.
 - Concentration: Herfindahl-Hirschman index ``sum(w ** 2)`` and its effective number of holdings ``1 / HHI``.
+- Risk contribution of holding i: ``w_i * (S w)_i / (w' S w)``, S the covariance of daily returns (sums to 1).
 """
 
 from collections.abc import Mapping, Sequence
@@ -95,6 +96,17 @@ def concentration(weights: np.ndarray) -> dict:
     return {"hhi": hhi, "effective_holdings": 1.0 / hhi, "max_weight": float(np.max(weights))}
 
 
+def risk_contributions(returns: np.ndarray, weights: np.ndarray) -> list[float] | None:
+    """Each holding's share of the portfolio's variance, ``w_i * (S w)_i / (w' S w)`` with S the covariance of
+    daily returns: the shares sum to 1 (a holding that hedges the rest has a negative one). None when the
+    portfolio does not move at all."""
+    cov = np.atleast_2d(np.cov(returns, rowvar=False, ddof=1))
+    variance = float(weights @ cov @ weights)
+    if variance < 1e-24:
+        return None
+    return [float(x) for x in weights * (cov @ weights) / variance]
+
+
 def correlation_matrix(returns: np.ndarray) -> np.ndarray:
     if returns.shape[1] == 1:
         return np.ones((1, 1))
@@ -154,6 +166,7 @@ def analyse(*, analysis_type: str, symbols: Sequence[str], weights: Sequence[flo
         "expected_shortfall_95": es95,
         "correlation": [[round(float(x), 4) for x in row] for row in corr],
         "concentration": concentration(w),
+        "risk_contribution": risk_contributions(asset, w),
         "risk_free_rate": rf,
     }
 

@@ -1,10 +1,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from . import charts, selectors, services
+from knowledge.selectors import document_urls_by_name
+
+from . import charts, explain, selectors, services
 from .forms import AnalysisForm
 
 
@@ -35,6 +37,9 @@ def analysis_detail_view(request, job_id):
         raise Http404("no such analysis")
     context = {"job": job}
     result = job.result or {}
+    if result:
+        context["cards"] = explain.metric_cards(result, document_urls_by_name(names=explain.DOCUMENTS))
+        context["holdings"] = explain.holdings(result)
     if result.get("wealth"):
         context["wealth_chart"] = charts.line_chart(result["wealth"])
     if result.get("correlation"):
@@ -45,4 +50,21 @@ def analysis_detail_view(request, job_id):
     template = "analysis/_result.html" if request.GET.get("fragment") else "analysis/detail.html"
     response = render(request, template, context)
     response["X-Analysis-Done"] = "true" if job.is_done else "false"  # the page's fallback poll stops on true
+    return response
+
+
+@login_required
+def analysis_download_view(request, job_id, fmt):
+    """The finished analysis as a file: JSON (the whole result) or CSV (the metrics, then the holdings)."""
+    job = selectors.analysis_get_for_user(user=request.user, job_id=job_id)
+    if job is None or not job.result or fmt not in ("csv", "json"):
+        raise Http404("no such download")
+    name = f"analysis-{job.analysis_type}-{'-'.join(job.symbols)[:80]}-{job.id.hex[:8]}.{fmt}"
+    if fmt == "json":
+        response = JsonResponse({"id": str(job.id), "analysis_type": job.analysis_type, "symbols": job.symbols,
+                                 "period": job.period, "finished_at": job.finished_at, "result": job.result},
+                                json_dumps_params={"indent": 2})
+    else:
+        response = HttpResponse(explain.result_csv(job.result), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

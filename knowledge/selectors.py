@@ -111,6 +111,15 @@ def document_url(*, document_id: int, passage: int | None = None) -> str:
     return f"{url}#passage-{passage}" if passage is not None else url
 
 
+def document_urls_by_name(*, names) -> dict[str, str]:
+    """The pages of the indexed documents with these names under the knowledge prefix ("sharpe-ratio.md"), by
+    name: how other pages link a term to the document that explains it. Names not indexed are left out."""
+    keys = [f"{settings.KNOWLEDGE_PREFIX}{name}" for name in names]
+    found = KnowledgeDocument.objects.filter(key__in=keys, status=KnowledgeDocument.Status.INDEXED)
+    return {key.removeprefix(settings.KNOWLEDGE_PREFIX): document_url(document_id=pk)
+            for pk, key in found.values_list("id", "key")}
+
+
 @lru_cache(maxsize=4096)
 def _document_page(document_id: int, urlconf: str, prefix: str) -> str:
     # reverse() costs 50 µs, and an answer weighs up to five documents of a dozen passages each

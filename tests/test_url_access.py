@@ -90,7 +90,8 @@ def owned(aws, alice):
     conversation_store().put_conversation(
         conversation_id, [{"role": "user", "content": CONVERSATION_TITLE}, {"role": "assistant", "content": "Sure."}],
         user_id=str(alice.pk), ttl_hours=1, title=CONVERSATION_TITLE)
-    job = AnalysisJob.objects.create(user=alice, symbols=["AAPL", "MSFT"], weights=[0.5, 0.5])
+    job = AnalysisJob.objects.create(user=alice, symbols=["AAPL", "MSFT"], weights=[0.5, 0.5], status="succeeded",
+                                     result={"symbols": ["AAPL", "MSFT"], "weights": [0.5, 0.5]})
     document = KnowledgeDocument.objects.create(key=f"{settings.KNOWLEDGE_PREFIX}alice-notes.md", title="Notes",
                                                 uploaded_by=alice)
     return {
@@ -121,6 +122,8 @@ def _url(route, owned) -> str:
             values[param] = owned["objects"]["knowledge/knowledgedocument"]
         elif param == "app_label":
             values[param] = "analysis"
+        elif param == "fmt":  # an analysis's download
+            values[param] = "json"
         elif param == "url":  # the admin's catch-all
             values[param] = "no-such-page/"
         else:

@@ -11,3 +11,12 @@ def percent(value, digits: int = 1) -> str:
         return ""
     text = f"{abs(float(value)) * 100:,.{int(digits)}f}%"
     return (MINUS if float(value) < 0 and any(c in "123456789" for c in text) else "") + text
+
+
+@register.filter
+def number(value, digits: int = 2) -> str:
+    """-0.234 -> "−0.23" (a minus sign, not a hyphen; never "−0.00"); empty for None."""
+    if value is None or value == "":
+        return ""
+    text = f"{abs(float(value)):,.{int(digits)}f}"
+    return (MINUS if float(value) < 0 and any(c in "123456789" for c in text) else "") + text

@@ -204,3 +204,47 @@ def test_a_symbol_found_listed_is_not_checked_again_for_an_hour(aws, user, monke
     with pytest.raises(services.AnalysisRequestError):  # an unlisted one is asked about every time
         services.analysis_validate(symbols=["ZZZZ"])
     assert checked.count("ZZZZ") == 2
+
+
+def _finished_risk_assessment(api, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = api.post("/analysis/", {"symbols": "AAPL MSFT", "weights": "75 25", "analysis_type": "risk_assessment",
+                                       "period": "1y"})
+    return resp["Location"].rstrip("/").rsplit("/", 1)[-1]
+
+
+def test_the_page_explains_the_analysis_holdings_metrics_benchmark_and_downloads(
+        aws, api, settings, django_capture_on_commit_callbacks):
+    from knowledge.services import document_index_bytes
+
+    document_index_bytes(key=f"{settings.KNOWLEDGE_PREFIX}sharpe-ratio.md",
+                         data=b"# Sharpe ratio\n\n## What it is\n\nExcess return per unit of volatility.")
+    job_id = _finished_risk_assessment(api, django_capture_on_commit_callbacks)
+    page = api.get(f"/analysis/{job_id}/")
+    html = page.content.decode()
+    holdings = page.context["holdings"]
+    assert [(h["symbol"], h["weight"]) for h in holdings] == [("AAPL", 0.75), ("MSFT", 0.25)]
+    assert abs(sum(h["risk_share"] for h in holdings) - 1) < 1e-9
+    assert "<caption>Holdings</caption>" in html and "75.0%" in html and "Share of the risk" in html
+    cards = {c["key"]: c for c in page.context["cards"]}
+    assert cards["sharpe_ratio"]["url"].startswith("/knowledge/")  # the indexed document explains it
+    assert cards["beta"]["label"] == "Beta vs SPY" and cards["max_drawdown"]["url"] is None  # not indexed here
+    assert "Return above the risk-free rate for each unit of volatility" in html
+    assert "Benchmark: SPY" in html and f"/analysis/{job_id}/download.csv" in html
+
+    csv_resp = api.get(f"/analysis/{job_id}/download.csv")
+    assert csv_resp["Content-Type"].startswith("text/csv") and "attachment" in csv_resp["Content-Disposition"]
+    rows = csv_resp.content.decode().splitlines()
+    assert rows[0] == "metric,value,meaning" and any(r.startswith("Sharpe ratio,") for r in rows)
+    assert rows[rows.index("") + 1] == "symbol,weight,annualised_return,annualised_volatility,risk_share"
+    assert rows[rows.index("") + 2].startswith("AAPL,0.75,")
+    body = api.get(f"/analysis/{job_id}/download.json").json()
+    assert body["id"] == job_id and body["result"]["weights"] == [0.75, 0.25]
+    assert api.get(f"/analysis/{job_id}/download.xml").status_code == 404
+
+
+def test_another_users_download_is_a_404(aws, api, client, other, django_capture_on_commit_callbacks):
+    job_id = _finished_risk_assessment(api, django_capture_on_commit_callbacks)
+    client.force_login(other)
+    assert client.get(f"/analysis/{job_id}/download.json").status_code == 404
+    assert client.get(f"/analysis/{job_id}/download.csv").status_code == 404

@@ -123,3 +123,26 @@ def test_too_few_common_days_is_refused():
 def test_unknown_analysis_type_is_refused():
     with pytest.raises(risk.AnalysisInputError, match="unknown analysis type"):
         risk.analyse(analysis_type="astrology", symbols=["AAA"], weights=None, prices=_prices())
+
+
+def test_risk_contributions_sum_to_one_and_follow_weight_and_volatility():
+    rnd = random.Random(7)
+    calm = [rnd.gauss(0, 0.01) for _ in range(2000)]
+    wild = [rnd.gauss(0, 0.02) for _ in range(2000)]  # twice the volatility, independent
+    returns = risk.np.array([calm, wild]).T
+    equal = risk.risk_contributions(returns, risk.np.array([0.5, 0.5]))
+    assert math.isclose(sum(equal), 1.0)
+    # independent holdings: contribution ~ w^2 * var, so the wild one carries about 4/5 of the risk
+    assert equal[1] == pytest.approx(0.8, abs=0.03)
+    assert risk.risk_contributions(returns, risk.np.array([1.0, 0.0])) == [1.0, 0.0]
+    # a hedge (perfectly opposite returns) has a negative share
+    hedged = risk.risk_contributions(risk.np.array([calm, [-x for x in calm]]).T, risk.np.array([0.7, 0.3]))
+    assert hedged[1] < 0 and math.isclose(sum(hedged), 1.0)
+    assert risk.risk_contributions(risk.np.zeros((10, 2)), risk.np.array([0.5, 0.5])) is None
+
+
+def test_a_risk_assessment_reports_each_holdings_share_of_the_risk():
+    result = risk.analyse(analysis_type="risk_assessment", symbols=["AAA", "BBB"], weights=[3, 1],
+                          prices=_prices(), benchmark="SPY")
+    shares = result["risk_contribution"]
+    assert len(shares) == 2 and math.isclose(sum(shares), 1.0) and shares[0] > shares[1]
