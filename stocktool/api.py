@@ -18,8 +18,8 @@ ERROR = inline_serializer("Error", {
 })
 _MEANINGS = {
     400: "Bad input: a field is missing, malformed, out of range or too long",
-    401: "Not logged in (basic or token authentication)",
-    403: "Not allowed (not logged in with a session, or not staff)",
+    401: "Not logged in, or the credentials are wrong (see WWW-Authenticate: Token; session and basic work too)",
+    403: "Not allowed (not staff, or a session request without its CSRF token)",
     404: "Not found, or not yours",
     405: "Method not allowed",
     413: "Request body too large",

@@ -149,7 +149,8 @@ def test_the_page_shows_an_unknown_symbol_next_to_its_field(aws, api):
 
 def test_the_api_needs_a_login_and_hides_other_users_jobs(client, user, other):
     job = AnalysisJob.objects.create(user=other, symbols=["AAPL"])
-    assert client.post("/api/analysis", {"symbols": ["AAPL"]}, content_type="application/json").status_code == 403
+    resp = client.post("/api/analysis", {"symbols": ["AAPL"]}, content_type="application/json")
+    assert resp.status_code == 401 and resp["WWW-Authenticate"] == "Token"
     client.force_login(user)
     resp = client.get(f"/api/analysis/{job.id}")
     assert resp.status_code == 404 and resp.json() == {"error": "no such analysis"}
@@ -248,3 +249,11 @@ def test_another_users_download_is_a_404(aws, api, client, other, django_capture
     client.force_login(other)
     assert client.get(f"/analysis/{job_id}/download.json").status_code == 404
     assert client.get(f"/analysis/{job_id}/download.csv").status_code == 404
+
+
+@pytest.mark.parametrize("header", ["Basic " + __import__("base64").b64encode(b"alice:wrong-password").decode(),
+                                    "Token 0123456789abcdef0123456789abcdef01234567"])
+def test_bad_credentials_on_the_api_are_a_401_that_says_how_to_authenticate(client, user, header):
+    resp = client.get("/api/analysis", HTTP_AUTHORIZATION=header)
+    assert resp.status_code == 401 and resp["WWW-Authenticate"] == "Token"
+    assert resp.json()["error"]  # the project's JSON error body

@@ -29,7 +29,7 @@ def test_the_page_is_for_staff_only(client, user):
 
 
 def test_the_api_refuses_anonymous_and_non_staff_callers(client, user):
-    assert client.get("/api/metrics/summary").status_code == 403
+    assert client.get("/api/metrics/summary").status_code == 401  # not signed in; signed in but not staff: 403
     client.force_login(user)
     assert client.get("/api/metrics/summary").status_code == 403
 

@@ -374,10 +374,13 @@ if REDIS_URL:
                                   "CONFIG": {"hosts": [REDIS_URL]}}}
 
 REST_FRAMEWORK = {
+    # Token first: a request without valid credentials is a 401 with "WWW-Authenticate: Token" (DRF takes the
+    # header from the first class), which no browser answers with its own password dialog, as it would Basic's.
+    # Session and Basic credentials work as before.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
