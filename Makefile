@@ -9,7 +9,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 EMULATED := $(filter-out false,$(if $(strip $(AWS_ENDPOINT_URL)),$(filter http://127.0.0.1:4566 http://localhost:4566,$(AWS_ENDPOINT_URL)),$(or $(USE_LOCALSTACK),true)))
 PROCESSES := $(if $(EMULATED),emulator web worker,web worker)
 
-.PHONY: run test faults load outage install install-test emulator bootstrap lint bench clean help
+.PHONY: run test faults load outage install install-test chromium emulator bootstrap lint bench clean help
 
 help:
 	@echo "make run    start emulator, resources, migrations, demo user, web (:8000) and worker"
@@ -35,7 +35,14 @@ $(VENV)/.installed-load: pyproject.toml | $(BIN)/python
 	@touch $@ $(VENV)/.installed-test $(VENV)/.installed-local
 
 install: $(VENV)/.installed-local
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test chromium
+
+# tests/test_browser.py drives Debian's Chromium through Playwright (Playwright's own browser download cannot
+# run here): install it when it is missing.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { echo "Installing Debian's Chromium for tests/test_browser.py"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 run: install
 	@echo "Starting: $(PROCESSES) (Ctrl-C stops them all)"
