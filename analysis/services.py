@@ -9,6 +9,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.db import OperationalError, transaction
 from django.utils import timezone
+from rapidfuzz import fuzz, process
 
 from stocktool import aws
 from stocktool.aws import AWSError, AWSUnavailable
@@ -125,6 +126,9 @@ def _listed_check(symbols: list[str]) -> None:
             logger.info("could not check %s with the market-data provider: %s", symbol, close)
             return
         if close is not None:
+            if not close:  # the search found nothing near: the listed symbols most alike in spelling ("APPL")
+                close = [found for found, _, _ in process.extract(symbol, market_data.listed_symbols(),
+                                                                  scorer=fuzz.ratio, limit=3, score_cutoff=50)]
             others = [c for c in close if c not in asked]
             problems.append(f"{symbol} is not a listed symbol" + (f" (did you mean {' or '.join(others)}?)"
                                                                    if others else ""))

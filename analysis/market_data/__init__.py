@@ -12,7 +12,6 @@ Cache layout: key = the ticker (the lower-cased query for searches); namespace =
 from datetime import UTC, datetime
 
 from django.conf import settings
-from rapidfuzz import fuzz, process
 
 from .cache import cached
 from .errors import InvalidInput, MarketDataError, ProviderUnavailable, RateLimited, UnknownSymbol
@@ -115,8 +114,8 @@ def symbol_search(*, query: str, provider: Provider | None = None) -> list[dict]
 
 
 def symbol_check(symbol: str, *, provider: Provider | None = None) -> list[str] | None:
-    """None if the provider lists ``symbol``; else the closest listed symbols (possibly none), best first:
-    those its search finds, or, where it can list every symbol, the most alike in spelling ("APPL": AAPL).
+    """None if the provider lists ``symbol``; else the listings its search finds for it (possibly none), best
+    first.
 
     Provider failures raise (MarketDataError), so a caller can tell "not listed" from "could not ask".
     """
@@ -125,11 +124,12 @@ def symbol_check(symbol: str, *, provider: Provider | None = None) -> list[str] 
     matches = symbol_search(query=symbol, provider=provider)
     if any(match["symbol"].upper() == symbol for match in matches):
         return None
-    close = [match["symbol"] for match in matches]
-    if not close and provider.symbols():
-        close = [found for found, _, _ in process.extract(symbol, provider.symbols(), scorer=fuzz.ratio, limit=3,
-                                                          score_cutoff=50)]
-    return close[:3]
+    return [match["symbol"] for match in matches][:3]
+
+
+def listed_symbols(*, provider: Provider | None = None) -> tuple[str, ...]:
+    """Every symbol the provider lists, where it can say (the offline demo market); () otherwise."""
+    return (provider or provider_get()).symbols()
 
 
 def resolve_symbol(text: str, *, provider: Provider | None = None) -> str | None:
@@ -172,6 +172,7 @@ __all__ = [
     "profile_get",
     "provider_get",
     "quote_get",
+    "listed_symbols",
     "resolve_symbol",
     "symbol_check",
     "symbol_search",
