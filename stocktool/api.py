@@ -6,15 +6,21 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.views import defaults
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from stocktool.degraded import MESSAGE as STORAGE_DOWN
+
 ERROR = inline_serializer("Error", {
-    "error": serializers.CharField(help_text="one readable line"),
-    "fields": serializers.DictField(required=False, help_text="every invalid field with its messages"),
+    "error": serializers.CharField(help_text="One readable line saying what went wrong; for bad input it "
+                                             "usually starts with the field's name and a colon."),
+    "fields": serializers.DictField(
+        required=False, help_text="Only on a 400 for bad input: each invalid field (or query parameter) with "
+                                  "its list of messages; an invalid list item's messages are keyed by its "
+                                  "index."),
 })
 _MEANINGS = {
     400: "Bad input: a field is missing, malformed, out of range or too long",
@@ -29,6 +35,18 @@ _MEANINGS = {
     503: "A backing service (AWS) is unavailable; try again",
 }
 AUTH = (401, 403, 429)  # every authenticated operation may answer these
+# What each status's body typically says, for the examples of operations that give no example of their own.
+_TYPICAL = {
+    401: ("Not logged in", "Authentication credentials were not provided."),
+    403: ("Not allowed", "You do not have permission to perform this action."),
+    404: ("Not found", "Not found."),
+    405: ("Wrong method", 'Method "PUT" not allowed.'),
+    413: ("Body too large", None),  # the limit is read from the settings when the responses are built
+    415: ("Not JSON", 'Unsupported media type "application/x-www-form-urlencoded" in request.'),
+    429: ("Throttled", "Request was throttled. Expected available in 12 seconds."),
+    502: ("Model failed", "The assistant could not answer."),
+    503: ("Storage unavailable", STORAGE_DOWN),
+}
 
 
 class StrictCharField(serializers.CharField):
@@ -62,9 +80,42 @@ class JSONBodyParser(JSONParser):
             raise ParseError("JSON parse error - nested too deeply") from None
 
 
-def error_responses(*codes: int) -> dict:
-    """Schema responses for ``codes`` (plus 401, 403 and 429), each a JSON ``Error`` body."""
-    return {code: OpenApiResponse(ERROR, description=_MEANINGS[code]) for code in sorted({*codes, *AUTH})}
+def error_example(status_code: int, error: str, fields: dict | None = None, *, name: str = "",
+                  description: str = "") -> OpenApiExample:
+    """An example ``Error`` body for one status: ``{"error": error}`` plus ``fields`` when given."""
+    value = {"error": error} | ({"fields": fields} if fields is not None else {})
+    return OpenApiExample(name or f"{status_code} error", value=value, description=description,
+                          status_codes=[str(status_code)], response_only=True)
+
+
+CSRF_FAILED = error_example(
+    403, "CSRF Failed: CSRF token missing.", name="No CSRF token",
+    description="A session (cookie) request that changes something needs its X-CSRFToken header; token and "
+                "basic authentication need none.")
+
+
+def error_responses(*codes: int, examples: dict | None = None) -> dict:
+    """Schema responses for ``codes`` (plus 401, 403 and 429), each a JSON ``Error`` body with an example.
+
+    ``examples`` maps a status to the operation's own example(s) (``error_example``); a status without one
+    gets the body it typically has (``_TYPICAL``). A 400 has no typical body: give the operation's own.
+    """
+    examples = examples or {}
+    out = {}
+    for code in sorted({*codes, *AUTH}):
+        given = examples.get(code)
+        if given is None and code in _TYPICAL:
+            given = [error_example(code, _typical_error(code), name=_TYPICAL[code][0])]
+        given = [given] if isinstance(given, OpenApiExample) else list(given or [])
+        out[code] = OpenApiResponse(ERROR, description=_MEANINGS[code], examples=given)
+    return out
+
+
+def _typical_error(code: int) -> str:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if code == 413 and limit is not None:  # as bad_request_view and JSONBodyParser word it
+        return f"The request body is over {limit:,} bytes."
+    return _TYPICAL[code][1] or "The request body is too large."
 
 
 def exception_handler(exc, context):
