@@ -149,6 +149,7 @@ def analyse(*, analysis_type: str, symbols: Sequence[str], weights: Sequence[flo
             for i, s in enumerate(symbols)
         },
         "wealth": _sampled_wealth(dates, portfolio),
+        "drawdown": _sampled_drawdown(dates, portfolio),
     }
     if analysis_type == "performance":
         return out | {"best_day": float(np.max(portfolio)), "worst_day": float(np.min(portfolio))}
@@ -162,6 +163,7 @@ def analyse(*, analysis_type: str, symbols: Sequence[str], weights: Sequence[flo
         "max_drawdown": max_drawdown(portfolio),
         "beta": beta(portfolio, bench) if bench is not None else None,
         "benchmark": benchmark if bench is not None else None,
+        "benchmark_wealth": _sampled_wealth(dates, bench) if bench is not None else None,
         "var_95": var95,
         "expected_shortfall_95": es95,
         "correlation": [[round(float(x), 4) for x in row] for row in corr],
@@ -171,11 +173,23 @@ def analyse(*, analysis_type: str, symbols: Sequence[str], weights: Sequence[flo
     }
 
 
+def _sample_points(n: int, points: int = 120) -> list[int]:
+    step = max(1, n // points)
+    idx = list(range(0, n, step))
+    if idx[-1] != n - 1:
+        idx.append(n - 1)
+    return idx
+
+
 def _sampled_wealth(dates: list[str], r: np.ndarray, points: int = 120) -> list[list]:
     """The wealth curve (start = 1.0) at up to ``points`` dates, for charts."""
     wealth = np.cumprod(1.0 + r)
-    step = max(1, len(wealth) // points)
-    idx = list(range(0, len(wealth), step))
-    if idx[-1] != len(wealth) - 1:
-        idx.append(len(wealth) - 1)
-    return [[dates[i], round(float(wealth[i]), 6)] for i in idx]
+    return [[dates[i], round(float(wealth[i]), 6)] for i in _sample_points(len(wealth), points)]
+
+
+def _sampled_drawdown(dates: list[str], r: np.ndarray, points: int = 120) -> list[list]:
+    """How far below its running peak the wealth curve stands (0 at a peak, negative below), at the dates of
+    ``_sampled_wealth``; its minimum over all days is ``max_drawdown``."""
+    wealth = np.cumprod(1.0 + r)
+    below = wealth / np.maximum.accumulate(np.concatenate(([1.0], wealth)))[1:] - 1.0
+    return [[dates[i], round(float(below[i]), 6)] for i in _sample_points(len(wealth), points)]

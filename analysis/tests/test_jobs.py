@@ -257,3 +257,20 @@ def test_bad_credentials_on_the_api_are_a_401_that_says_how_to_authenticate(clie
     resp = client.get("/api/analysis", HTTP_AUTHORIZATION=header)
     assert resp.status_code == 401 and resp["WWW-Authenticate"] == "Token"
     assert resp.json()["error"]  # the project's JSON error body
+
+
+def test_the_growth_and_drawdown_charts_have_axes_dates_a_legend_and_values_on_hover(
+        aws, api, django_capture_on_commit_callbacks):
+    job_id = _finished_risk_assessment(api, django_capture_on_commit_callbacks)
+    page = api.get(f"/analysis/{job_id}/")
+    result = AnalysisJob.objects.get(pk=job_id).result
+    growth, drawdown = str(page.context["growth_chart"]), str(page.context["drawdown_chart"])
+    first_date, last_date = result["wealth"][0][0], result["wealth"][-1][0]
+    assert first_date in growth and last_date in growth  # the x axis
+    assert growth.count("<polyline") == 2 and [i["label"] for i in page.context["growth_legend"]] == ["Portfolio",
+                                                                                                         "SPY"]
+    date, value = result["wealth"][5]
+    assert f"<title>Portfolio, {date}: {value:.2f}</title>" in growth  # a point's value on hover
+    assert 'class="axis"' in drawdown and "%</text>" in drawdown and "\u2212" in drawdown  # a percent axis below 0
+    html = page.content.decode()
+    assert "against SPY" in html and "Drawdown: how far the portfolio stood below" in html

@@ -146,3 +146,14 @@ def test_a_risk_assessment_reports_each_holdings_share_of_the_risk():
                           prices=_prices(), benchmark="SPY")
     shares = result["risk_contribution"]
     assert len(shares) == 2 and math.isclose(sum(shares), 1.0) and shares[0] > shares[1]
+
+
+def test_charts_get_the_drawdown_and_the_benchmarks_growth_on_the_same_dates():
+    result = risk.analyse(analysis_type="risk_assessment", symbols=["AAA", "BBB"], weights=None,
+                          prices=_prices(), benchmark="SPY")
+    dates = [d for d, _ in result["wealth"]]
+    assert [d for d, _ in result["drawdown"]] == dates == [d for d, _ in result["benchmark_wealth"]]
+    assert all(v <= 0 for _, v in result["drawdown"])
+    assert min(v for _, v in result["drawdown"]) >= result["max_drawdown"] - 1e-6  # sampled, so at most as deep
+    first_wealth, first_drawdown = result["wealth"][0][1], result["drawdown"][0][1]
+    assert math.isclose(first_drawdown, min(0.0, first_wealth - 1), abs_tol=1e-6)  # against the start's 1.0
