@@ -90,7 +90,7 @@ def series_chart(title: str, series: list[tuple[str, list[list]]], *, percent: b
     for k, (label, points) in enumerate(plotted):
         coords = " ".join(f"{x(i, len(points)):.1f},{y(v):.1f}" for i, (_, v) in enumerate(points))
         parts.append(f'<g class="s{k % 4}"><polyline fill="none" points="{coords}"/>')
-        parts += [f'<circle cx="{x(i, len(points)):.1f}" cy="{y(v):.1f}" r="2.5">'
+        parts += [f'<circle cx="{x(i, len(points)):.1f}" cy="{y(v):.1f}" r="1.8">'
                   f"<title>{escape(label)}, {escape(d)}: {escape(_value(v, percent))}</title></circle>"
                   for i, (d, v) in enumerate(points)]
         parts.append("</g>")
