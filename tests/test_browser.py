@@ -6,7 +6,6 @@ page. `.ci/run` installs Chromium when it is missing (`apt-get install chromium`
 
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import uuid
@@ -14,7 +13,7 @@ import uuid
 import pytest
 from django.conf import settings
 
-from tests.workers import ROOT, WorkerProcess, process_env, wait_for
+from tests.workers import ROOT, WorkerProcess, answers, free_port, process_env, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,21 +23,10 @@ PASSWORD = "browser-test-password-1"
 SERIOUS = ("serious", "critical")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _answers(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
 @pytest.fixture
 def app(aws, tmp_path):
     """uvicorn (pages, API, WebSockets, the events listener) and a worker on this run's queues."""
-    port = _free_port()
+    port = free_port()
     log = open(tmp_path / "web.log", "wb")
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "stocktool.asgi:application", "--host", "127.0.0.1", "--port", str(port),
@@ -47,7 +35,7 @@ def app(aws, tmp_path):
         stderr=subprocess.STDOUT)
     worker = None
     try:
-        wait_for(lambda: _answers(port) or server.poll() is not None, timeout=60)
+        wait_for(lambda: answers(port) or server.poll() is not None, timeout=60)
         assert server.poll() is None, (tmp_path / "web.log").read_text()[-3000:]
         worker = WorkerProcess({"name": settings.SQS_QUEUE_ANALYSIS, "dlq_name": settings.SQS_QUEUE_ANALYSIS_DLQ},
                                tmp_path / "worker.log").start()

@@ -2,7 +2,6 @@
 with the signal afterwards: the real process, then CloudWatch read back as an operator would."""
 
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,22 +14,11 @@ import pytest
 from monitoring.middleware import UNMATCHED
 from monitoring.tests.helpers import statistics
 from stocktool.aws.cloudwatch import API_LATENCY
-from tests.workers import ROOT, process_env, wait_for
+from tests.workers import ROOT, answers, free_port, process_env, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 REQUESTS = 300
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _answers(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _get(url: str) -> int:
@@ -44,7 +32,7 @@ def _get(url: str) -> int:
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_the_web_process_sends_every_requests_metric_when_stopped(aws, tmp_path, stop):
     namespace = f"ShutdownTest{uuid.uuid4().hex[:8]}"
-    port = _free_port()
+    port = free_port()
     log = open(tmp_path / "web.log", "wb")
     # The interval is the longest there is: what reaches CloudWatch is what the shutdown sends.
     env = process_env(CLOUDWATCH_ENABLED="true", CLOUDWATCH_NAMESPACE=namespace, MONITORING_FLUSH_INTERVAL="60",
@@ -53,7 +41,7 @@ def test_the_web_process_sends_every_requests_metric_when_stopped(aws, tmp_path,
         [sys.executable, "-m", "uvicorn", "stocktool.asgi:application", "--host", "127.0.0.1", "--port", str(port),
          "--lifespan", "on", "--no-access-log"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_for(lambda: _answers(port) or server.poll() is not None, timeout=60)
+        wait_for(lambda: answers(port) or server.poll() is not None, timeout=60)
         assert server.poll() is None, (tmp_path / "web.log").read_text()[-3000:]
         started = time.monotonic()
         statuses = [_get(f"http://127.0.0.1:{port}/no-such-page-{i}") for i in range(REQUESTS)]
