@@ -14,11 +14,28 @@ from .services import document_delete, document_reindex, document_restore, docum
 from .storage import uses_s3
 
 
+class ContentTypeFilter(admin.SimpleListFilter):
+    """By content type, with a name for documents that have none (a file that failed before it was read):
+    the admin's default filter would show an empty, nameless link for them."""
+
+    title = "content type"
+    parameter_name = "content_type"
+
+    def lookups(self, request, model_admin):
+        types = model_admin.get_queryset(request).order_by("content_type").values_list("content_type", flat=True)
+        return [(t or "-", t or "(none)") for t in dict.fromkeys(types)]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        return queryset.filter(content_type="" if self.value() == "-" else self.value())
+
+
 @admin.register(KnowledgeDocument)
 class KnowledgeDocumentAdmin(admin.ModelAdmin):
     form = DocumentForm
     list_display = ("title", "key", "status", "size_display", "passage_count", "short_version", "updated_at")
-    list_filter = ("status", "content_type", "updated_at")
+    list_filter = ("status", ContentTypeFilter, "updated_at")
     search_fields = ("title", "key")
     readonly_fields = ("key", "status", "error", "content_type", "size_display", "passage_count", "version_id",
                        "etag", "sha256", "indexed_at", "uploaded_by", "created_at", "updated_at")

@@ -5,6 +5,7 @@ import urllib.request
 import uuid
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -53,6 +54,13 @@ def test_the_changelist_searches_and_filters(aws, admin_client):
     assert b"Findable heron" in resp.content
     resp = admin_client.get(reverse("admin:knowledge_knowledgedocument_changelist"), {"status__exact": "deleted"})
     assert b"Findable heron" not in resp.content
+    # A document that failed before its type was read has none: the filter names that choice.
+    KnowledgeDocument.objects.create(key=f"{settings.KNOWLEDGE_PREFIX}failed-{uuid.uuid4().hex[:6]}.md",
+                                     title="Unreadable otter", status=KnowledgeDocument.Status.FAILED)
+    resp = admin_client.get(reverse("admin:knowledge_knowledgedocument_changelist"))
+    assert b'href="?content_type=-"' in resp.content and b"(none)" in resp.content
+    resp = admin_client.get(reverse("admin:knowledge_knowledgedocument_changelist"), {"content_type": "-"})
+    assert b"Unreadable otter" in resp.content and b"Findable heron" not in resp.content
 
 
 @pytest.mark.parametrize("name,content,message", [

@@ -200,7 +200,7 @@ class ConversationStore:
             except ClientError as exc:
                 if error_code(exc) != "ConditionalCheckFailedException":
                     raise translate(exc, f"write conversation {conversation_id}") from exc
-                time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))  # another writer won: retry
+                time.sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))  # another writer won: retry
             except BotoCoreError as exc:
                 raise translate(exc, f"write conversation {conversation_id}") from exc
             else:
