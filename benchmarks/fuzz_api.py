@@ -41,7 +41,6 @@ def own_stack(run_dir: Path):
     stack = Stack(run_dir, options)
     stack.start()
     from django.contrib.auth import get_user_model
-
     from rest_framework.authtoken.models import Token
 
     user = get_user_model().objects.create_user("fuzzer", password=secrets.token_urlsafe(16))

@@ -36,7 +36,7 @@ from types import SimpleNamespace
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
-from harness import ROOT, setup, stats
+from harness import ROOT, setup, stats  # noqa: E402 (found through the sys.path entry just above)
 
 DEFAULT_LOCALSTACK = "http://127.0.0.1:4566"
 BACKENDS = ("local", "emulator", "localstack")
@@ -166,7 +166,9 @@ def bench_upload(n: int, local: bool) -> dict:
 
     body = DOC.encode()[:10240]
     counter = iter(range(10**9))
-    upload = lambda: document_upload(name=DOC_NAME.format(next(counter) % 10), content=body)
+    def upload():
+        return document_upload(name=DOC_NAME.format(next(counter) % 10), content=body)
+
     if local:
         return cell(interleaved(upload, lambda: None, n, 5)[0], None, "document_upload, FileSystemStorage")
     from stocktool.aws.session import client
@@ -174,8 +176,10 @@ def bench_upload(n: int, local: bool) -> dict:
     s3, bucket = client("s3"), settings.S3_BUCKET_NAME
     # Under the knowledge prefix, like the upload, so the server fires the same S3 event to SNS/SQS.
     key = settings.KNOWLEDGE_PREFIX + "bench-raw-floor.md"
-    put = lambda: s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="text/markdown",
-                                ServerSideEncryption="AES256")
+    def put():
+        return s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="text/markdown",
+                             ServerSideEncryption="AES256")
+
     op, floor = interleaved(upload, put, n, 5)
     return cell(op, floor, "document_upload: PUT + HEAD + index", "PutObject")
 
@@ -186,7 +190,9 @@ def bench_cache_django(n: int, local: bool) -> dict:
     cache = caches["default"]
     cache.set("bench:hit", {"symbol": "AAPL", "price": 123.45, "volume": 1_000_000}, timeout=None)
     assert cache.get("bench:hit")["symbol"] == "AAPL"
-    get = lambda: cache.get("bench:hit")
+    def get():
+        return cache.get("bench:hit")
+
     if local:
         return cell(interleaved(get, lambda: None, n, 20)[0], None, type(cache).__name__)
     from django.conf import settings

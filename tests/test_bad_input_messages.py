@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.conf import settings
 
 from analysis.models import AnalysisJob
 from knowledge.events import events_process, events_queue

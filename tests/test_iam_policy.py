@@ -460,8 +460,8 @@ def test_the_web_and_worker_policies_cover_every_call_of_the_service_paths(aws, 
 
 
 def test_the_web_policy_covers_the_bedrock_provider(aws, recorder, settings, db):
-    from conversations.assistant.providers.bedrock import BedrockProvider
     from conversations.assistant.providers import Turn
+    from conversations.assistant.providers.bedrock import BedrockProvider
     from conversations.tests.fake_bedrock import FakeBedrock, text_events
 
     with FakeBedrock() as fake:

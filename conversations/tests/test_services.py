@@ -6,8 +6,8 @@ import pytest
 from django.conf import settings
 
 from conversations import selectors, services
-from conversations.assistant.providers import Provider, ProviderError, provider_get
 from conversations.assistant.engine import MODEL, LocalProvider
+from conversations.assistant.providers import Provider, ProviderError, provider_get
 from conversations.store import MemoryConversationStore, conversation_store
 from monitoring import metrics
 from monitoring.tests.helpers import statistics

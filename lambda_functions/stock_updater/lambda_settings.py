@@ -6,7 +6,7 @@ import os
 # The function serves no requests and signs nothing, but Django wants a key (a real one may still be set).
 os.environ.setdefault("SECRET_KEY", "stock-updater-signs-nothing")
 
-from stocktool.settings.base import *
+from stocktool.settings.base import *  # noqa: E402, F403 (Django settings extend the base; the key first)
 
 INSTALLED_APPS: list[str] = []
 MIDDLEWARE: list[str] = []

@@ -17,7 +17,8 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-from botocore.exceptions import BotoCoreError, ConnectionError as BotoConnectionError, HTTPClientError
+from botocore.exceptions import BotoCoreError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
