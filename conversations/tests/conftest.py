@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from conversations.assistant.tools import resolve_memo
+from conversations.assistant.engine.resolve import resolve_memo
 
 
 @pytest.fixture

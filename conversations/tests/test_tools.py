@@ -9,6 +9,7 @@ from django.conf import settings
 
 from analysis.models import AnalysisJob
 from conversations.assistant import tools
+from conversations.assistant.engine import resolve
 from monitoring import metrics
 from monitoring.tests.helpers import statistics
 
@@ -110,20 +111,20 @@ def test_every_tool_has_a_function_schema():
 
 
 def test_names_resolve_to_whole_words_only(aws):
-    assert tools.name_resolve("apple") == "AAPL" and tools.name_resolve("coca-cola") == "KO"
-    assert tools.name_resolve("home depot") == "HD" and tools.name_resolve("google") == "GOOGL"
-    assert tools.name_resolve("gold") is None  # "Goldman Sachs" starts with it, but it is not its name
-    assert tools.symbol_resolve("BRK.B") == "BRK.B" and tools.symbol_resolve("ZZZZ") is None
+    assert resolve.name_resolve("apple") == "AAPL" and resolve.name_resolve("coca-cola") == "KO"
+    assert resolve.name_resolve("home depot") == "HD" and resolve.name_resolve("google") == "GOOGL"
+    assert resolve.name_resolve("gold") is None  # "Goldman Sachs" starts with it, but it is not its name
+    assert resolve.symbol_resolve("BRK.B") == "BRK.B" and resolve.symbol_resolve("ZZZZ") is None
 
 
 def test_an_everyday_word_alone_is_neither_a_ticker_nor_a_word_inside_a_name(aws):
     # "my cat keeps knocking the pins off", "when did moody's strip america of its aaa?"
-    assert tools.name_resolve("cat") is None and tools.name_resolve("america") is None
-    assert tools.symbol_resolve("CAT") == "CAT"  # written as a ticker, it is one
-    assert tools.name_resolve("bank of america") == "BAC"  # the whole name
+    assert resolve.name_resolve("cat") is None and resolve.name_resolve("america") is None
+    assert resolve.symbol_resolve("CAT") == "CAT"  # written as a ticker, it is one
+    assert resolve.name_resolve("bank of america") == "BAC"  # the whole name
     # a ticker typed in lower case, a name's first word, an alias
-    assert tools.name_resolve("nvda") == "NVDA" and tools.name_resolve("amd") == "AMD"
-    assert tools.name_resolve("walmart") == "WMT" and tools.name_resolve("disney") == "DIS"
+    assert resolve.name_resolve("nvda") == "NVDA" and resolve.name_resolve("amd") == "AMD"
+    assert resolve.name_resolve("walmart") == "WMT" and resolve.name_resolve("disney") == "DIS"
 
 
 def test_tool_runs_reach_cloudwatch_as_tool_execution_time(aws):

@@ -19,10 +19,10 @@ import time
 from monitoring import metrics
 
 from ..provider import Provider, Turn
-from ..tools import name_resolve, symbol_resolve
 from . import intents, routing
 from . import writers as answers
 from .entities import resolve_mentions
+from .resolve import name_resolve, symbol_resolve
 
 logger = logging.getLogger(__name__)
 MODEL = "local-rules"
