@@ -7,6 +7,8 @@ BM25's inverse document frequency over its passages, as the knowledge index comp
 import pytest
 
 from conversations.assistant.engine import grounding
+from conversations.assistant.engine import question as reading_question
+from conversations.assistant.engine import units as reading
 from knowledge.ranking import BM25Index, passage_terms, tokenize
 
 HALVORSEN, BRIGHTWATER, LARKSPUR, GLOSSARY, FREE_FLOAT = 1, 2, 3, 4, 5
@@ -75,7 +77,7 @@ def find(question, documents=None, idf=None, **kwargs):
     idf = IDF if idf is None else idf
     weights = {term: idf.get(term, 0.0) for term in tokenize(question)}
     return grounding.evidence_find(question, DOCUMENTS if documents is None else documents, weights,
-                                   ceiling=CEILING, names=grounding.names_in(question), **kwargs)
+                                   ceiling=CEILING, names=reading_question.names_in(question), **kwargs)
 
 
 def ranked(*document_ids):
@@ -93,7 +95,7 @@ def passage(text, number=1, heading="Section"):
 
 
 def test_units_of_splits_a_paragraph_into_sentences():
-    units = grounding.units_of([passage("Refunds take five days. They go back to the card! Why? Ask us.")])
+    units = reading.units_of([passage("Refunds take five days. They go back to the card! Why? Ask us.")])
     assert [u.text for u in units] == ["Refunds take five days.", "They go back to the card!", "Why?",
                                        "Ask us."]
     assert [u.position for u in units] == [0, 1, 2, 3]
@@ -101,7 +103,7 @@ def test_units_of_splits_a_paragraph_into_sentences():
 
 
 def test_units_of_does_not_split_after_an_abbreviation():
-    units = grounding.units_of([passage("Trading closes at 4:00 p.m. Eastern time. Halvorsen Foods Inc. pays "
+    units = reading.units_of([passage("Trading closes at 4:00 p.m. Eastern time. Halvorsen Foods Inc. pays "
                                         "twice a year.")])
     assert [u.text for u in units] == ["Trading closes at 4:00 p.m. Eastern time.",
                                        "Halvorsen Foods Inc. pays twice a year."]
@@ -113,7 +115,7 @@ def test_units_of_keeps_a_bullet_with_its_indented_continuation_as_one_unit():
             "  at a set price or better. It may never fill.\n"
             "- Market order: filled at once.\n"
             "Both are common.")
-    units = grounding.units_of([passage(text)])
+    units = reading.units_of([passage(text)])
     assert [(u.text, u.bullet) for u in units] == [
         ("Order types:", False),
         ("Limit order: an order to buy or sell at a set price or better. It may never fill.", True),
@@ -123,14 +125,14 @@ def test_units_of_keeps_a_bullet_with_its_indented_continuation_as_one_unit():
 
 
 def test_units_of_numbers_units_across_passages_and_keeps_their_headings():
-    units = grounding.units_of([passage("First part here.", 1, "One"),
+    units = reading.units_of([passage("First part here.", 1, "One"),
                                 passage("Second part here. Third part here.", 2, "Two")])
     assert [(u.position, u.passage, u.heading) for u in units] == [(0, 1, "One"), (1, 2, "Two"),
                                                                    (2, 2, "Two")]
 
 
 def test_units_of_separates_paragraphs_and_drops_fragments():
-    units = grounding.units_of([passage("Refunds take five days.\n\nOk\n\nFees are waived for members.")])
+    units = reading.units_of([passage("Refunds take five days.\n\nOk\n\nFees are waived for members.")])
     assert [u.text for u in units] == ["Refunds take five days.", "Fees are waived for members."]
 
 
@@ -156,7 +158,7 @@ def test_units_of_separates_paragraphs_and_drops_fragments():
     ("what's the most common mistake?", "define"),
 ])
 def test_question_kind_names_the_kind_of_answer_asked_for(question, kind):
-    assert grounding.question_kind(question) == kind
+    assert reading_question.question_kind(question) == kind
 
 
 # --- weights ------------------------------------------------------------------------------------------------
@@ -164,12 +166,12 @@ def test_question_kind_names_the_kind_of_answer_asked_for(question, kind):
 
 def test_a_letter_of_a_compound_weighs_little_on_its_own():
     idf = {"t": 3.8, "bill": 3.3, "minimum": 3.4}
-    weights = grounding.question_weights("what's the minimum for a t-bill?", idf, set(), ceiling=6.0)
+    weights = reading_question.question_weights("what's the minimum for a t-bill?", idf, set(), ceiling=6.0)
     assert weights["t"] < 0.3 * weights["bill"]
 
 
 def test_english_rarity_gives_everyday_words_less_weight_than_rare_ones_and_names():
-    rarity = grounding.english_rarity("How much do I need to put into Halvorsen's buyback in 2024")
+    rarity = reading_question.english_rarity("How much do I need to put into Halvorsen's buyback in 2024")
     assert rarity["much"] < 0.5
     assert rarity["need"] < 0.5
     assert rarity["much"] < rarity["buyback"]
@@ -179,14 +181,14 @@ def test_english_rarity_gives_everyday_words_less_weight_than_rare_ones_and_name
 
 def test_question_weights_discount_everyday_words_the_knowledge_base_holds():
     idf = {"much": 2.0, "need": 2.0, "buyback": 2.0}
-    weights = grounding.question_weights("How much do I need for a buyback", idf, set(), 2.0)
+    weights = reading_question.question_weights("How much do I need for a buyback", idf, set(), 2.0)
     assert weights["much"] < weights["buyback"]
     assert weights["need"] < weights["buyback"]
 
 
 def test_question_weights_give_an_unseen_name_full_weight_and_an_unseen_word_less():
     question = "How much does Pinecrest pay in frumpage"
-    weights = grounding.question_weights(question, {"pay": 0.5}, grounding.names_in(question), CEILING)
+    weights = reading_question.question_weights(question, {"pay": 0.5}, reading_question.names_in(question), CEILING)
     (frumpage,) = tokenize("frumpage")
     assert weights["pinecrest"] == pytest.approx(CEILING)
     assert weights[frumpage] < weights["pinecrest"]  # an unseen lower-case word: maybe a typo
@@ -196,13 +198,13 @@ def test_question_weights_give_an_unseen_name_full_weight_and_an_unseen_word_les
 
 def test_question_weights_leave_out_words_that_only_frame_the_question():
     question = "Hey, I was actually wondering what free float is"
-    weights = grounding.question_weights(question, IDF, set(), CEILING)
+    weights = reading_question.question_weights(question, IDF, set(), CEILING)
     assert set(weights) == {"free", "float"}
 
 
 def test_names_in_takes_capitalised_words_inside_the_question_only():
-    assert grounding.names_in("When does Pinecrest Mining pay?") == {"pinecrest", "mine"}
-    assert grounding.names_in("Dividends: when are they paid?") == set()
+    assert reading_question.names_in("When does Pinecrest Mining pay?") == {"pinecrest", "mine"}
+    assert reading_question.names_in("Dividends: when are they paid?") == set()
 
 
 # --- choosing the document ----------------------------------------------------------------------------------
@@ -265,7 +267,7 @@ def test_it_finds_the_percentage_asked_for():
 def test_it_prefers_the_sentence_with_a_span_when_asked_how_long():
     evidence = find("How long does Larkspur take to process a refund?")
     assert evidence.best.document["document_id"] == LARKSPUR
-    assert "within 5 business days" in grounding.units_markdown(evidence.chosen)
+    assert "within 5 business days" in reading.units_markdown(evidence.chosen)
 
 
 def test_what_is_x_picks_the_opening_of_the_document_titled_x():
@@ -317,7 +319,7 @@ def test_answer_units_add_the_sentence_before_one_that_starts_with_it():
 def test_answer_units_add_the_sentence_before_one_that_starts_with_this():
     text = ("Halvorsen Foods buys back shares every spring. Shareholders approve buybacks in March. "
             "This keeps the share count from growing too quickly.")
-    units = grounding.units_of([passage(text)])
+    units = reading.units_of([passage(text)])
     for unit in units:
         unit.score = 1.0 if unit.text.startswith("This") else 0.1
     assert [u.text for u in grounding.answer_units(
@@ -326,7 +328,7 @@ def test_answer_units_add_the_sentence_before_one_that_starts_with_this():
 
 
 def test_answer_units_do_not_add_the_sentence_before_a_self_contained_one():
-    units = grounding.units_of([passage("Halvorsen Foods buys back shares every spring. Shareholders approve "
+    units = reading.units_of([passage("Halvorsen Foods buys back shares every spring. Shareholders approve "
                                         "buybacks at the annual meeting held in March.")])
     units[0].score, units[1].score = 0.1, 1.0
     chosen = grounding.answer_units(grounding.Candidate({}, units, 1.0, 1.0, 1.0, []))
@@ -334,7 +336,7 @@ def test_answer_units_do_not_add_the_sentence_before_a_self_contained_one():
 
 
 def test_a_list_introduced_by_the_best_sentence_answers_with_the_item_the_question_names():
-    units = grounding.units_of([passage("Nightly room caps, before taxes:\n- $210 in most cities;\n"
+    units = reading.units_of([passage("Nightly room caps, before taxes:\n- $210 in most cities;\n"
                                         "- $320 in high-cost cities: New York, London and Tokyo;\n"
                                         "- €180 in the euro area.")])
     units[0].score, units[0].matched = 1.0, ("night", "cap")
@@ -352,8 +354,8 @@ def test_a_list_introduced_by_the_best_sentence_answers_with_the_item_the_questi
 
 def test_units_markdown_renders_bullets_as_a_list_after_a_blank_line():
     text = "Order types:\n• Limit order: at a set price.\n• Market order: at once.\nBoth are common."
-    units = grounding.units_of([passage(text)])
-    assert grounding.units_markdown(units) == ("Order types:\n"
+    units = reading.units_of([passage(text)])
+    assert reading.units_markdown(units) == ("Order types:\n"
                                                "\n"
                                                "- Limit order: at a set price.\n"
                                                "- Market order: at once.\n"
@@ -362,8 +364,8 @@ def test_units_markdown_renders_bullets_as_a_list_after_a_blank_line():
 
 
 def test_units_markdown_joins_sentences_into_one_paragraph():
-    units = grounding.units_of([passage("Refunds take five days. They go back to the card.")])
-    assert grounding.units_markdown(units) == "Refunds take five days. They go back to the card."
+    units = reading.units_of([passage("Refunds take five days. They go back to the card.")])
+    assert reading.units_markdown(units) == "Refunds take five days. They go back to the card."
 
 
 # --- Evidence.specific --------------------------------------------------------------------------------------
@@ -489,7 +491,7 @@ def test_everyday_words_alone_are_no_answer():
 
 
 def _evidence(*, coverage, best, lead, missing_names=(), rare=True):
-    units = [grounding.Unit(1, 1, 0, "h", "Some sentence that answers the question well.", score=best)]
+    units = [reading.Unit(1, 1, 0, "h", "Some sentence that answers the question well.", score=best)]
     doc = {"document_id": 1, "title": "T", "key": "k", "version_id": "v", "url": "/u"}
     first = grounding.Candidate(doc, units, coverage, best, 0.5 + lead, [])
     second = grounding.Candidate(dict(doc, document_id=2), [], 0.1, 0.1, 0.5, [])
@@ -508,17 +510,17 @@ def test_a_document_ahead_but_below_the_bar_is_offered_tentatively():
 
 
 def test_misspelt_candidates_are_rare_or_unknown_words_and_respelling_keeps_capitals():
-    assert grounding.misspelt_candidates("Does Quorington keep my interent records? crude prefered") == [
+    assert reading_question.misspelt_candidates("Does Quorington keep my interent records? crude prefered") == [
         "interent", "prefered", "quorington"]
-    assert grounding.respell("Does Quorington keep it?", {"quorington": "quorrington"}) == \
+    assert reading_question.respell("Does Quorington keep it?", {"quorington": "quorrington"}) == \
         "Does Quorrington keep it?"
-    assert grounding.respell("no change here", {}) == "no change here"
+    assert reading_question.respell("no change here", {}) == "no change here"
 
 
 def test_sentences_of_different_paragraphs_stay_apart_in_the_answer():
-    units = grounding.units_of([{"document_id": 1, "passage": 0, "heading": "H",
+    units = reading.units_of([{"document_id": 1, "passage": 0, "heading": "H",
                                  "text": "N_eff = 1 ÷ HHI\n\nA portfolio of 25 equal holdings has N_eff 25. It is even."}])
-    assert grounding.units_markdown(units) == "N_eff = 1 ÷ HHI\n\nA portfolio of 25 equal holdings has N_eff 25. It is even."
+    assert reading.units_markdown(units) == "N_eff = 1 ÷ HHI\n\nA portfolio of 25 equal holdings has N_eff 25. It is even."
 
 
 def test_a_weighty_word_no_document_holds_keeps_an_answer_from_being_confident():

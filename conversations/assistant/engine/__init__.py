@@ -5,6 +5,10 @@ A turn goes through, in order:
     entities.py   what the question names: tickers ($AAPL, AAPL), company names, amounts, weights
     periods.py    the period it asks about ("since March", "over 5 years")
     intents.py    what it asks for (quote, change, compare, define...), follow-ups from the last turn
+    resolve.py    which listing a word names (tickers, company names; everyday words are neither)
+    question.py   what the question asks for and how much each of its words weighs
+    units.py      a document read as sentences and list items
+    grounding.py  the document that answers and the units that answer it
     writers.py    the writer of each intent; market.py (market data) and knowledge.py (the knowledge base)
     replies.py    what writers share: the turn's State, the Answer, greetings, help, "I don't know"
 

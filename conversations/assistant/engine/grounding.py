@@ -13,9 +13,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from wordfreq import zipf_frequency
+from knowledge.ranking import phrasal_readings, query_terms, tokenize
 
-from knowledge.ranking import phrasal_readings, query_terms, stem, tokenize
+from .question import FRAME, english_rarity, name_like, question_kind, question_weights, readings_cover
+from .units import DocumentView, Unit, document_view
 
 CONFIDENT_COVERAGE = 0.6  # share of the question's weight that makes a document an answer on its own
 MIN_COVERAGE = 0.4  # below this share, no document answers, however far ahead of the others
@@ -30,76 +31,18 @@ SAID = 0.6  # a follow-up's score for a sentence the last answer quoted
 ONWARD = 0.03  # a follow-up's bonus for a sentence after the ones the last answer quoted
 MAX_UNITS = 3
 MAX_WORDS = 110
-UNSEEN_LOWERCASE = 0.6  # a lower-case word the knowledge base has never seen: maybe a typo or filler
 FOLLOW_UP_BONUS = 0.15
 TITLE_BONUS = 0.3
 SUBJECT_COVERAGE = 0.2  # enough when the title names what the question names
-OPTIONAL = 0.5  # weight of a term a phrasal verb adds ("run out" -> "expire"), not counted as missing
-MISSPELT_ZIPF = 3.0  # a word rarer than this in English may be a typo ("prefered" is 2.4, "crude" 4.0)
-NAME_ZIPF = 1.5  # a word this rare in English (Zipf scale) is a name: "kestrelby", "harrowgate"
 RARE = 0.95  # english_rarity from which a word is a name or a term of art ("kestrelby", "reit")
 RELATED_COVERAGE = 0.35  # below this, a document is not worth offering as "the closest"
 
-# Words that frame a question rather than name its subject.
-FRAME = frozenset(stem(w) for w in """
-actually really exactly basically anyway thing things stuff kind sort guys folks hey wonder wondering curious quick
-quickly someone anyone somebody happen happens say says said way ways whats hows whos wheres whens whys thats
-theres heres lemme gonna wanna kinda
-""".split())
 
-_WHEN = re.compile(r"\b(when|what (date|day|month|time)|which (date|day|month)|how often|deadline|by when|"
-                   r"what time|schedule|how frequently)\b")
-_AMOUNT = re.compile(r"\b(how much|how many|what (percent|percentage|rate|share|fee|price|amount|proportion)|"
-                     r"fees?|costs?|charges?|minimum|maximum|how big|how large|how high|how low|"
-                     # "what's the least i can put in?", "the most i can pay in a month" (not "the most common")
-                     r"the (least|most|max|min) (i|you|we|they|one|someone|anyone|a person|it)|"
-                     r"the (least|most)$)\b")
-_DURATION = re.compile(r"\b(how long|how soon|how quickly|how fast|within how|how many (days|weeks|months|years|hours))\b")
-_WHO = re.compile(r"\b(who|whom|which (team|committee|person|people|department|officer))\b")
-_DEFINE = re.compile(r"^\s*(what('s| is| are| does)|whats|define|explain|meaning of|what do)\b|\b(mean|means|stand for)\b")
 
-_DATE = re.compile(r"\b(\d+ (days?|weeks?|months?|years?) (after|before|from|of)|january|february|march|april|\d{1,2}(st|nd|rd|th)? may|may \d{1,2}|june|july|august|"
-                   r"september|october|november|december|"
-                   r"jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec|monday|tuesday|wednesday|thursday|friday|"
-                   r"saturday|sunday|quarter(ly)?|\d{1,2}(st|nd|rd|th)|days? (after|before)|business days?|"
-                   r"deadline|twice a year|once a year|every (year|month|quarter))\b", re.IGNORECASE)
-_YEAR = re.compile(r"\b(19|20)\d\d\b")
-_FIGURE = re.compile(r"\d\s*%|[$€£]\s*\d|\b\d[\d,.]*\s*(percent|per cent|million|billion|thousand|times|x)\b|"
-                     r"\b(percent|half|a third|a quarter|double|twice)\b", re.IGNORECASE)
-_NUMBER = re.compile(r"\d")
-_SPAN = re.compile(r"\b\d+\s*(business |calendar |working )?(days?|weeks?|months?|years?|hours?|minutes?)\b",
-                   re.IGNORECASE)
-_PROPER = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+")
 _LEADS_ON = re.compile(r"^(it|its|this|that|these|those|they|their|such|however|but|also|in addition|"
                        r"as a result|otherwise|then|the latter|the former)\b", re.IGNORECASE)
 _META = re.compile(r"^(this|the following) (page|note|notice|document|guide|section|policy|summary)\b|"
                    r"^(below|here) (we|you)\b", re.IGNORECASE)
-_SENTENCE = re.compile(r"(?<=[a-z0-9)%\]”\"'][.!?])\s+(?=[A-Z0-9“\"($])")
-# Abbreviations a sentence does not end at ("10:00 a.m. Eastern time", "Acme Inc. pays").
-_ABBREVIATION = re.compile(r"\b(a\.m|p\.m|e\.g|i\.e|etc|inc|co|corp|ltd|no|vs|mr|mrs|ms|dr|st|approx|fig|jan|feb|"
-                           r"mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|u\.s|u\.k)\.$", re.IGNORECASE)
-_BULLET = re.compile(r"^\s*[•*-]\s+")
-
-
-@dataclass
-class Unit:
-    """A sentence or a list item of a passage, with where it comes from."""
-
-    document_id: int
-    passage: int
-    position: int  # order within the document
-    heading: str
-    text: str
-    bullet: bool = False
-    block: int = 0  # the paragraph or list item of its passage it comes from
-    score: float = 0.0
-    matched: tuple = ()  # the question's terms found in the unit's own words
-    support: float = 0.0  # how much of the question the unit answers, with its document's title
-    fit: float = 0.0  # how well it is the kind of answer asked for (a date for "when")
-
-    @property
-    def words(self) -> int:
-        return len(self.text.split())
 
 
 @dataclass
@@ -201,192 +144,12 @@ class Evidence:
         return all(set(tokenize(name)) <= about for name in names if tokenize(name))
 
 
-def units_of(passages: list[dict]) -> list[Unit]:
-    """The sentences and list items of a document's passages, in order."""
-    units, position = [], 0
-    for passage in passages:
-        for n, block in enumerate(_blocks(passage["text"])):
-            bullet = bool(_BULLET.match(block))
-            text = _BULLET.sub("", block).strip()
-            pieces = [text] if bullet else _sentences(" ".join(text.split()))
-            for piece in pieces:
-                piece = " ".join(piece.split())
-                if len(piece) < 3:
-                    continue
-                units.append(Unit(passage["document_id"], passage["passage"], position, passage["heading"], piece,
-                                  bullet, n))
-                position += 1
-    return units
-
-
-def _sentences(text: str) -> list[str]:
-    """The sentences of a paragraph, not split after an abbreviation."""
-    out: list[str] = []
-    for piece in _SENTENCE.split(text):
-        if out and _ABBREVIATION.search(out[-1]):
-            out[-1] = f"{out[-1]} {piece}"
-        else:
-            out.append(piece)
-    return out
-
-
-def _blocks(text: str) -> list[str]:
-    """Paragraphs and list items (a list item's indented continuation lines joined to it)."""
-    blocks: list[str] = []
-    for paragraph in re.split(r"\n\s*\n", text):
-        current = ""
-        for line in paragraph.splitlines():
-            if _BULLET.match(line):
-                if current:
-                    blocks.append(current)
-                current = line.strip()
-            elif current and _BULLET.match(current) and line[:1].isspace():
-                current += " " + line.strip()
-            elif current and _BULLET.match(current):
-                blocks.append(current)
-                current = line.strip()
-            else:
-                current = f"{current} {line.strip()}".strip()
-        if current:
-            blocks.append(current)
-    return blocks
-
-
-def english_rarity(question: str) -> dict[str, float]:
-    """How unusual each term's word is in everyday English (wordfreq's Zipf scale): 1 for a rare word or a name,
-    down to a quarter for "much", "need", "put". A question's everyday words say little about its subject."""
-    out: dict[str, float] = {}
-    for word in re.findall(r"[A-Za-z0-9][A-Za-z0-9'’/&.-]*", question):
-        word = word.strip(".").replace("’", "'")
-        factor = 0.3 if re.search(r"\d", word) else min(1.0, max(0.25, (7.0 - zipf_frequency(word, "en")) / 3.0))
-        for term in tokenize(word):
-            out[term] = min(out.get(term, 1.0), factor) if term in out else factor
-    return out
-
-
-def name_like(question: str) -> set[str]:
-    """Terms of words that are not English at all (wordfreq has never seen them): "kestrelby", "zorblat"."""
-    out = set()
-    for word in re.findall(r"[A-Za-z][A-Za-z'’-]*", question):
-        word = re.sub(r"['’]s?$", "", word.replace("’", "'"))
-        if len(word) >= 4 and zipf_frequency(word, "en") < NAME_ZIPF:
-            out.update(tokenize(word))
-    return out
-
-
-def readings_cover(question: str, term: str, idf: dict[str, float]) -> bool:
-    """Whether a synonym or a phrasal reading of ``term`` is a word of the knowledge base ("crashes": "fall")."""
-    alternatives = set(query_terms(term)) | set(phrasal_readings(question).get(term, ()))
-    return any(idf.get(t) for t in alternatives - {term})
-
-
-def misspelt_candidates(question: str) -> list[str]:
-    """Words of the question (lower case) that may be misspelt: five letters or more, and rare or unknown in
-    English ("interent", "quorington", "prefered"); the knowledge base says which are one typo from its words."""
-    words = {w.lower() for w in re.findall(r"[A-Za-z]{5,}", question)}
-    return sorted(w for w in words if zipf_frequency(w, "en") < MISSPELT_ZIPF)
-
-
-def respell(question: str, corrections: dict[str, str]) -> str:
-    """The question with each misspelt word replaced by the knowledge base's word (capitalised where it was)."""
-    def fix(match):
-        word = match.group(0)
-        right = corrections.get(word.lower())
-        if right is None:
-            return word
-        return right.capitalize() if word[:1].isupper() else right
-    return re.sub(r"[A-Za-z]{5,}", fix, question) if corrections else question
-
-
-def question_weights(question: str, idf: dict[str, float], names: set[str], ceiling: float) -> dict[str, float]:
-    """Each of the question's own terms, weighted by how telling it is in the knowledge base (``idf``) and in
-    English; a name the knowledge base has never seen weighs the most, an unseen everyday word little."""
-    rarity = english_rarity(question)
-    plain = set(tokenize(question, phrasal=False))
-    weights = {}
-    for term in dict.fromkeys(tokenize(question)):
-        if term in FRAME:
-            continue
-        if term not in plain:  # "find out" read as "notify": a bonus where a document says so, never a lack
-            if idf.get(term):
-                weights[term] = OPTIONAL * idf[term]
-            continue
-        unseen = ceiling * (1.0 if term in names else UNSEEN_LOWERCASE)
-        weights[term] = (idf.get(term) or unseen) * rarity.get(term, 1.0)
-        if len(term) == 1 and not term.isdigit():
-            weights[term] *= 0.25  # a letter of a compound ("T-bill", "401(k)") says little on its own
-    return weights
-
-
-def question_kind(question: str) -> str:
-    low = question.lower()
-    for kind, pattern in (("duration", _DURATION), ("when", _WHEN), ("who", _WHO), ("amount", _AMOUNT),
-                          ("define", _DEFINE)):
-        if pattern.search(low):
-            return kind
-    return "other"
-
-
-def _fit(kind: str, unit: Unit) -> float:
-    text = unit.text
-    if kind == "when":  # a day, a month, a schedule says more than a bare year
-        return 0.2 if _DATE.search(text) else 0.07 if _YEAR.search(text) else 0.0
-    if kind == "duration":
-        return 0.15 if _SPAN.search(text) else 0.0
-    if kind == "amount":  # a share or a sum says more than any number (a date's day is a number too)
-        return 0.12 if _FIGURE.search(text) else 0.04 if _NUMBER.search(text) else 0.0
-    if kind == "who":
-        return 0.1 if _PROPER.search(text) else 0.0
-    if kind == "define":
-        return 0.1 if re.search(r"\b(is|are|means|refers to|measures)\b", text) else 0.0
-    return 0.0
-
-
 def _alternatives(term: str) -> dict[str, float]:
     """The term and its synonyms (at half weight), as query_terms expands them."""
     out = {term: 1.0}
     for other, weight in query_terms(term).items():
         out.setdefault(other, weight)
     return out
-
-
-@dataclass(frozen=True)
-class DocumentView:
-    """A document as grounding reads it: its units and the terms of each, computed once per version."""
-
-    document: dict
-    units: tuple[Unit, ...]
-    unit_terms: tuple[frozenset, ...]
-    label_terms: tuple[frozenset | None, ...]  # a "Term (alias): definition" unit's label, else None
-    opening_terms: tuple[frozenset, ...]  # the first three words of each unit
-    heading_terms: dict
-    title_terms: frozenset
-    doc_terms: frozenset
-    fits: dict = field(default_factory=dict, compare=False)  # answer kind -> each unit's fit, worked out once
-
-    def fit(self, kind: str) -> tuple[float, ...]:
-        fits = self.fits.get(kind)
-        if fits is None:
-            fits = self.fits[kind] = tuple(_fit(kind, unit) for unit in self.units)
-        return fits
-
-
-def document_view(document: dict, passages: list[dict]) -> DocumentView:
-    title_terms = frozenset(tokenize(document["title"]))
-    units = units_of(passages)
-    heading_terms = {p["passage"]: frozenset(tokenize(p["heading"])) for p in passages}
-    unit_terms = tuple(frozenset(tokenize(u.text)) for u in units)
-    labels = tuple(_label_terms(u.text) for u in units)
-    openings = tuple(frozenset(tokenize(" ".join(u.text.split()[:3]))) for u in units)
-    doc_terms = title_terms.union(*heading_terms.values(), *unit_terms)
-    return DocumentView(document, tuple(units), unit_terms, labels, openings, heading_terms, title_terms, doc_terms)
-
-
-def _label_terms(text: str) -> frozenset | None:
-    label = text.split(":")[0] if ":" in text[:80] else ""
-    if not label or len(label.split()) > 6:
-        return None
-    return frozenset(tokenize(re.sub(r"\(.*?\)", " ", label))) | frozenset(tokenize(label))
 
 
 def candidate_score(question: str, view: DocumentView, weights: dict[str, float], *,
@@ -635,32 +398,3 @@ def evidence_find(question: str, documents: list, idf: dict[str, float], *,
                         if sum(w for t, w in rest.items() if t not in c.missing) / total >= RELATED_COVERAGE][:3]
     return evidence
 
-
-def names_in(question: str) -> set[str]:
-    """Stems of the capitalised words inside the question ("Acme's", "Borealis"): likely names."""
-    out = set()
-    for match in re.finditer(r"(?<!^)(?<![.!?]\s)\b([A-Z][A-Za-z0-9&-]+)", question.strip()):
-        out.update(tokenize(match.group(1)))
-    return out
-
-
-def units_markdown(units: list[Unit]) -> str:
-    """The chosen units as Markdown: sentences as a paragraph, list items as a list."""
-    parts, sentences, paragraph = [], [], None
-    for unit in units:
-        if sentences and (unit.bullet or (unit.passage, unit.block) != paragraph):
-            parts.append(" ".join(sentences))  # a new paragraph ("N_eff = 1 ÷ HHI" stays on its line)
-            sentences = []
-        if unit.bullet:
-            parts.append(f"- {unit.text}")
-        else:
-            sentences.append(unit.text)
-            paragraph = (unit.passage, unit.block)
-    if sentences:
-        parts.append(" ".join(sentences))
-    out = []
-    for part in parts:  # a list needs a blank line before it, and items stay together
-        if out and not (part.startswith("- ") and out[-1].startswith("- ")):
-            out.append("")
-        out.append(part)
-    return "\n".join(out)

@@ -9,7 +9,8 @@ from knowledge.ranking import query_terms, tokenize
 
 from .. import formatting as fmt
 from ..tools import KNOWLEDGE_SOURCE
-from . import grounding
+from . import grounding, units
+from . import question as reading_question
 from .replies import MIN_KNOWLEDGE_SCORE, State, answer_unknown, answer_unknown_symbol
 
 CANDIDATES = 5  # documents weighed for each question
@@ -130,8 +131,8 @@ def evidence_gather(state: State, text: str, *, follow_up: bool = False):
     """Search the knowledge base for the question (one tool call) and weigh what it found: an Evidence."""
     from knowledge.selectors import knowledge_passages, knowledge_spellings, knowledge_term_weights
 
-    corrections = knowledge_spellings(words=grounding.misspelt_candidates(text))
-    text = grounding.respell(text, corrections)
+    corrections = knowledge_spellings(words=reading_question.misspelt_candidates(text))
+    text = reading_question.respell(text, corrections)
     context = state.turn.context
     context_documents = [d for d in context.get("documents") or [] if isinstance(d, int)]
     said = [u for u in context.get("units") or [] if isinstance(u, int)]
@@ -143,7 +144,7 @@ def evidence_gather(state: State, text: str, *, follow_up: bool = False):
     documents = [_view(passages) for passages in knowledge_passages(document_ids=ids).values() if passages]
     weights = knowledge_term_weights(terms=set(query_terms(text)))  # the synonyms too: is any in a document?
     ceiling = weights.pop(None)
-    evidence = grounding.evidence_find(text, documents, weights, ceiling=ceiling, names=grounding.names_in(text),
+    evidence = grounding.evidence_find(text, documents, weights, ceiling=ceiling, names=reading_question.names_in(text),
                                        context_documents=set(context_documents), follow_up=bool(follow_up),
                                        said=said,
                                        loose=follow_up == "loose")
@@ -157,7 +158,7 @@ _VIEWS_MAX = 512
 _views_lock = threading.Lock()
 
 
-def _view(passages: list[dict]) -> grounding.DocumentView:
+def _view(passages: list[dict]) -> units.DocumentView:
     first = passages[0]
     key = (first["document_id"], first["version_id"], hash(tuple(p["text"] for p in passages)))
     with _views_lock:
@@ -165,7 +166,7 @@ def _view(passages: list[dict]) -> grounding.DocumentView:
         if view is not None:
             _VIEWS.move_to_end(key)
             return view
-    view = grounding.document_view({"document_id": first["document_id"], "title": first["title"],
+    view = units.document_view({"document_id": first["document_id"], "title": first["title"],
                                     "key": first["key"], "version_id": first["version_id"],
                                     "url": first["url"].split("#")[0]}, passages)
     with _views_lock:
@@ -200,11 +201,11 @@ def grounded_text(state: State, evidence: grounding.Evidence) -> str:
     document = evidence.best.document
     link = _cite_units(state, document, evidence.chosen)
     if not evidence.specific and not evidence.follow_up:
-        opening = grounding.units_markdown(evidence.best.units[:1])
+        opening = units.units_markdown(evidence.best.units[:1])
         return (f"{_reading(evidence)}{link} is the knowledge base's document on this, but none of its passages "
                 f"clearly answers that question, so I'd rather not guess. It opens: “{opening}”\n\n"
                 f"_Source: {link} ({KNOWLEDGE_SOURCE})._")
-    return f"{_reading(evidence)}{grounding.units_markdown(evidence.chosen)}\n\n_Source: {link} ({KNOWLEDGE_SOURCE})._"
+    return f"{_reading(evidence)}{units.units_markdown(evidence.chosen)}\n\n_Source: {link} ({KNOWLEDGE_SOURCE})._"
 
 
 def _reading(evidence: grounding.Evidence) -> str:
@@ -228,7 +229,7 @@ def answer_tentative(state: State):
     link = _cite_units(state, evidence.best.document, evidence.chosen)
     text = (f"{_reading(evidence)}I'm not sure the knowledge base answers exactly that. The closest passage is "
             f"in {link}:\n\n"
-            f"{grounding.units_markdown(evidence.chosen)}\n\n_Source: {link} ({KNOWLEDGE_SOURCE})._")
+            f"{units.units_markdown(evidence.chosen)}\n\n_Source: {link} ({KNOWLEDGE_SOURCE})._")
     return state.answer(text, [])
 
 
