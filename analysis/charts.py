@@ -6,7 +6,7 @@ import math
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-MINUS = "\u2212"
+from .templatetags.analysis_format import number, percent
 
 
 def line_chart(points: list[list], *, width: int = 640, height: int = 200, pad: int = 8) -> dict | None:
@@ -52,12 +52,11 @@ def _nice_range(lo: float, hi: float) -> tuple[float, float, float]:
     return bottom, max(top, bottom + step), step
 
 
-def _value(value: float, percent: bool) -> str:
-    text = f"{abs(value) * 100:.0f}%" if percent else f"{abs(value):.2f}"
-    return (MINUS if value < 0 and any(c in "123456789" for c in text) else "") + text
+def _value(value: float, as_percent: bool) -> str:
+    return percent(value, 0) if as_percent else number(value, 2)  # a minus sign, as the page writes figures
 
 
-def series_chart(title: str, series: list[tuple[str, list[list]]], *, percent: bool = False) -> SafeString | None:
+def series_chart(title: str, series: list[tuple[str, list[list]]], *, as_percent: bool = False) -> SafeString | None:
     """An SVG of one or more series of [date, value] points on shared dates: y axis with values, x axis with the
     first, middle and last dates, a line per series and its points, each point's date and value on hover."""
     plotted = [(label, [(d, float(v)) for d, v in points if v is not None]) for label, points in series if points]
@@ -81,7 +80,7 @@ def series_chart(title: str, series: list[tuple[str, list[list]]], *, percent: b
     while tick <= top + step / 2:
         parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(tick):.1f}" y2="{y(tick):.1f}"/>')
         parts.append(f'<text class="axis" x="{LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">'
-                     f"{escape(_value(tick, percent))}</text>")
+                     f"{escape(_value(tick, as_percent))}</text>")
         tick += step
     n = len(dates)
     for i, anchor in ((0, "start"), (n // 2, "middle"), (n - 1, "end")):
@@ -91,7 +90,7 @@ def series_chart(title: str, series: list[tuple[str, list[list]]], *, percent: b
         coords = " ".join(f"{x(i, len(points)):.1f},{y(v):.1f}" for i, (_, v) in enumerate(points))
         parts.append(f'<g class="s{k % 4}"><polyline fill="none" points="{coords}"/>')
         parts += [f'<circle cx="{x(i, len(points)):.1f}" cy="{y(v):.1f}" r="1.8">'
-                  f"<title>{escape(label)}, {escape(d)}: {escape(_value(v, percent))}</title></circle>"
+                  f"<title>{escape(label)}, {escape(d)}: {escape(_value(v, as_percent))}</title></circle>"
                   for i, (d, v) in enumerate(points)]
         parts.append("</g>")
     parts.append("</svg>")

@@ -73,10 +73,11 @@ def holdings(result: dict) -> list[dict]:
     """One row per holding: its weight, its own return and volatility, and its share of the portfolio's risk."""
     per_symbol = result.get("per_symbol") or {}
     shares = result.get("risk_contribution") or []
+    weights = result.get("weights") or []
     rows = []
     for i, symbol in enumerate(result.get("symbols") or []):
         own = per_symbol.get(symbol) or {}
-        rows.append({"symbol": symbol, "weight": (result.get("weights") or [None] * (i + 1))[i],
+        rows.append({"symbol": symbol, "weight": weights[i] if i < len(weights) else None,
                      "annualised_return": own.get("annualised_return"),
                      "annualised_volatility": own.get("annualised_volatility"),
                      "risk_share": shares[i] if i < len(shares) else None})

@@ -48,7 +48,7 @@ def analysis_detail_view(request, job_id):
         context["growth_legend"] = charts.chart_legend(growth)
         if result.get("drawdown"):
             context["drawdown_chart"] = charts.series_chart("Drawdown from the running high",
-                                                            [("Drawdown", result["drawdown"])], percent=True)
+                                                            [("Drawdown", result["drawdown"])], as_percent=True)
         context["wealth_chart"] = charts.line_chart(result["wealth"])  # its summary numbers, for the caption
     if result.get("correlation"):
         context["correlation_rows"] = [
