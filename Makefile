@@ -9,7 +9,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 EMULATED := $(filter-out false,$(if $(strip $(AWS_ENDPOINT_URL)),$(filter http://127.0.0.1:4566 http://localhost:4566,$(AWS_ENDPOINT_URL)),$(or $(USE_LOCALSTACK),true)))
 PROCESSES := $(if $(EMULATED),emulator web worker,web worker)
 
-.PHONY: run test faults load outage install install-test chromium emulator bootstrap lint bench clean help
+.PHONY: run test faults load outage install install-test assets chromium emulator bootstrap lint bench clean help
 
 help:
 	@echo "make run    start emulator, resources, migrations, demo user, web (:8000) and worker"
@@ -34,8 +34,17 @@ $(VENV)/.installed-load: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[load]"
 	@touch $@ $(VENV)/.installed-test $(VENV)/.installed-local
 
-install: $(VENV)/.installed-local
-install-test: $(VENV)/.installed-test chromium
+install: $(VENV)/.installed-local assets
+install-test: $(VENV)/.installed-test assets chromium
+
+# The chart library (uPlot), from the npm registry at the version package-lock.json pins, served as a static file
+# with its licence (no CDN). Pages without it keep their server-drawn SVG charts.
+VENDOR := stocktool/static/vendor/uplot
+assets: $(VENDOR)/uPlot.iife.min.js
+$(VENDOR)/uPlot.iife.min.js: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css node_modules/uplot/LICENSE $(VENDOR)/
 
 # tests/test_browser.py drives Debian's Chromium through Playwright (Playwright's own browser download cannot
 # run here): install it when it is missing.
@@ -73,4 +82,4 @@ lint: install-test
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache node_modules $(VENDOR)

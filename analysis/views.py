@@ -41,20 +41,15 @@ def analysis_detail_view(request, job_id):
         context["cards"] = explain.metric_cards(result, document_urls_by_name(names=explain.DOCUMENTS))
         context["holdings"] = explain.holdings(result)
     if result.get("wealth"):
-        growth = [("Portfolio", result["wealth"])]
-        if result.get("benchmark_wealth"):
-            growth.append((result["benchmark"], result["benchmark_wealth"]))
-        context["growth_chart"] = charts.series_chart("Growth of 1 invested", growth)
-        context["growth_legend"] = charts.chart_legend(growth)
-        if result.get("drawdown"):
-            context["drawdown_chart"] = charts.series_chart("Drawdown from the running high",
-                                                            [("Drawdown", result["drawdown"])], as_percent=True)
-        context["wealth_chart"] = charts.line_chart(result["wealth"])  # its summary numbers, for the caption
+        context["growth_chart"] = charts.growth_chart(result)
+        context["drawdown_chart"] = charts.drawdown_chart(result)
+        context["wealth_summary"] = charts.wealth_summary(result)
     if result.get("correlation"):
         context["correlation_rows"] = [
             (symbol, [(value, charts.heat_colour(value)) for value in row])
             for symbol, row in zip(result["symbols"], result["correlation"])
         ]
+        context["heat_scale"] = charts.HEAT_SCALE
     template = "analysis/_result.html" if request.GET.get("fragment") else "analysis/detail.html"
     response = render(request, template, context)
     response["X-Analysis-Done"] = "true" if job.is_done else "false"  # the page's fallback poll stops on true

@@ -1,14 +1,15 @@
 """Answers as HTML: Markdown rendered, then sanitised (no script from a document, a model or a user gets through),
-and the geometry of the cards' inline SVG charts."""
+and the cards' charts."""
 
 import markdown
 import nh3
+
+from stocktool.charts import Chart, Format, time_chart
 
 ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "code", "pre", "ul", "ol", "li", "blockquote", "h1", "h2",
                 "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "a", "hr", "del"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"scope"}}
 URL_SCHEMES = {"http", "https", "mailto"}
-PALETTE = ("#0b5cad", "#b35900", "#1a7f37", "#8250df", "#cf222e", "#0a7f8c", "#6e7781", "#9a6700")
 
 
 def markdown_html(text: str) -> str:
@@ -18,26 +19,34 @@ def markdown_html(text: str) -> str:
                      link_rel="noopener noreferrer nofollow")
 
 
-def chart_geometry(card: dict, *, width: int = 320, height: int = 120, pad: int = 6) -> dict | None:
-    """SVG paths for a history card's series on one shared scale, plus what the chart's label says."""
+def card_chart(card: dict) -> Chart | None:
+    """A quote's last month of closes, or a history card's series (closes, or the change in % for several stocks
+    on one axis), as a chart with dates; None for a card without dated points (those stored before they had
+    dates: the card's text still says what happened)."""
     if card.get("type") == "quote":
-        card = {"series": [{"symbol": card.get("symbol"), "points": card.get("points") or []}]}
-    series = [s for s in card.get("series") or [] if len(s.get("points") or []) >= 2]
+        series = [{"symbol": card.get("symbol"), "points": card.get("points") or [],
+                   "dates": card.get("point_dates") or []}]
+    else:
+        series = card.get("series") or []
+    series = [s for s in series if len(s.get("points") or []) >= 2 and len(s.get("dates") or []) == len(s["points"])]
     if not series:
         return None
-    values = [float(v) for s in series for v in s["points"]]
-    lo, hi = min(values), max(values)
-    span = (hi - lo) or 1.0
+    growth = bool(card.get("growth"))
+    if len(series) == 1:
+        css = ["s-up" if series[0]["points"][-1] >= series[0]["points"][0] else "s-down"]
+    else:
+        css = [f"s{i % 8}" for i in range(len(series))]
+    symbols = ", ".join(str(s["symbol"]) for s in series)
+    first, last = series[0]["dates"][0], series[0]["dates"][-1]
+    what = "change since the start" if growth else "closing prices"
+    return time_chart(f"{symbols}: {what}, {first} to {last}",
+                      [(str(s["symbol"]), list(zip(s["dates"], s["points"]))) for s in series],
+                      fmt=Format("points", 1) if growth else Format("money", 2, currency=card.get("currency") or "USD"),
+                      css=css)
 
-    def y(v: float) -> float:
-        return pad + (height - 2 * pad) * (1 - (float(v) - lo) / span)
 
-    lines = []
-    for i, s in enumerate(series):
-        step = (width - 2 * pad) / (len(s["points"]) - 1)
-        path = "M" + " L".join(f"{pad + j * step:.1f},{y(v):.1f}" for j, v in enumerate(s["points"]))
-        lines.append({"symbol": s["symbol"], "path": path, "colour": PALETTE[i % len(PALETTE)],
-                      "change_percent": s.get("change_percent"), "up": s["points"][-1] >= s["points"][0]})
-    zero = y(0) if card.get("growth") and lo <= 0 <= hi else None
-    return {"width": width, "height": height, "lines": lines, "min": lo, "max": hi, "zero": zero,
-            "growth": bool(card.get("growth"))}
+def card_range(card: dict) -> tuple[float, float] | None:
+    """The lowest and highest value a card charts."""
+    series = card.get("series") or [{"points": card.get("points") or []}]
+    values = [float(v) for s in series for v in s.get("points") or []]
+    return (min(values), max(values)) if values else None

@@ -9,8 +9,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from stocktool.aws import AWSError
+from stocktool.charts import Chart, Format, time_chart
 
-from . import charts, health, selectors
+from . import health, selectors
 
 
 @never_cache
@@ -45,22 +46,17 @@ def monitoring_view(request):
     return render(request, "monitoring/monitoring.html", overview)
 
 
-def _charts(series: dict) -> list[dict]:
+def _charts(series: dict) -> list[Chart]:
     depth = series["queue_depth"]
+    ms, count = Format("number", 0, unit="ms"), Format("number", 0)
     specs = [
-        ("API latency", "ms", [("average", series["latency_avg"]), ("median", series["latency_p50"] or []),
-                               ("p90", series["latency_p90"] or [])]),
-        ("Requests and 5xx", "", [("requests", series["requests"]), ("5xx", series["errors"])]),
-        ("Cache hit rate", "%", [("hit rate", series["cache_hit_rate"])]),
-        ("Tool execution time", "ms", [("average", series["tool_time_avg"])]),
-        ("Model tokens", "", [("tokens", series["model_tokens"])]),
-        ("Queue depth", "", [("analysis", depth["analysis"]), ("dead letters", depth["dlq"])]),
+        ("API latency", ms, [("average", series["latency_avg"]), ("median", series["latency_p50"] or []),
+                             ("p90", series["latency_p90"] or [])]),
+        ("Requests and 5xx", count, [("requests", series["requests"]), ("5xx", series["errors"])]),
+        ("Cache hit rate", Format("points", 0), [("hit rate", series["cache_hit_rate"])]),
+        ("Tool execution time", Format("number", 1, unit="ms"), [("average", series["tool_time_avg"])]),
+        ("Model tokens", count, [("tokens", series["model_tokens"])]),
+        ("Queue depth", count, [("analysis", depth["analysis"]), ("dead letters", depth["dlq"])]),
     ]
-    return [
-        {
-            "title": title,
-            "svg": charts.line_chart(title, lines, start=series["start"], end=series["end"], unit=unit),
-            "legend": charts.legend(lines),
-        }
-        for title, unit, lines in specs
-    ]
+    return [time_chart(title, lines, fmt=fmt, start=series["start"], end=series["end"], from_zero=True,
+                       intraday=True) for title, fmt, lines in specs]

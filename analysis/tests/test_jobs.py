@@ -1,4 +1,5 @@
 import json
+from datetime import UTC, date, datetime
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -264,13 +265,18 @@ def test_the_growth_and_drawdown_charts_have_axes_dates_a_legend_and_values_on_h
     job_id = _finished_risk_assessment(api, django_capture_on_commit_callbacks)
     page = api.get(f"/analysis/{job_id}/")
     result = AnalysisJob.objects.get(pk=job_id).result
-    growth, drawdown = str(page.context["growth_chart"]), str(page.context["drawdown_chart"])
+    growth_chart, drawdown_chart = page.context["growth_chart"], page.context["drawdown_chart"]
+    growth, drawdown = str(growth_chart.svg), str(drawdown_chart.svg)
+    day = lambda iso: f"{date.fromisoformat(iso).day} {date.fromisoformat(iso):%b %Y}"  # noqa: E731
     first_date, last_date = result["wealth"][0][0], result["wealth"][-1][0]
-    assert first_date in growth and last_date in growth  # the x axis
-    assert growth.count("<polyline") == 2 and [i["label"] for i in page.context["growth_legend"]] == ["Portfolio",
-                                                                                                         "SPY"]
-    date, value = result["wealth"][5]
-    assert f"<title>Portfolio, {date}: {value:.2f}</title>" in growth  # a point's value on hover
+    assert day(first_date) in growth and day(last_date) in growth  # the x axis
+    assert growth.count("<polyline") == 2 and [i["label"] for i in growth_chart.legend] == ["Portfolio", "SPY"]
+    when, value = result["wealth"][5]
+    assert f"<title>Portfolio, {day(when)}: {value:.2f}</title>" in growth  # a point's value on hover
     assert 'class="axis"' in drawdown and "%</text>" in drawdown and "\u2212" in drawdown  # a percent axis below 0
+    # The same figures for uPlot (charts.js): dates as UTC seconds, one list of values per series.
+    assert growth_chart.data["x"][0] == int(datetime.fromisoformat(first_date).replace(tzinfo=UTC).timestamp())
+    assert [s["label"] for s in growth_chart.data["series"]] == ["Portfolio", "SPY"]
+    assert growth_chart.data["series"][0]["values"][5] == value
     html = page.content.decode()
     assert "against SPY" in html and "Drawdown: how far the portfolio stood below" in html

@@ -10,9 +10,9 @@ def quote_card(q: dict) -> dict:
             "as_of": q.get("as_of"), "demo": bool(q.get("demo"))}
 
 
-def series_of(h: dict, points_key: str = "points") -> dict:
-    return {"symbol": h["symbol"], "points": h[points_key], "start_date": h["start_date"], "end_date": h["end_date"],
-            "change_percent": h["change_percent"]}
+def series_of(h: dict, points_key: str = "points", dates_key: str = "point_dates") -> dict:
+    return {"symbol": h["symbol"], "points": h[points_key], "dates": h.get(dates_key) or [],
+            "start_date": h["start_date"], "end_date": h["end_date"], "change_percent": h["change_percent"]}
 
 
 def history_card(label: str, series: list[dict], data: dict, *, growth: bool) -> dict:
@@ -28,7 +28,7 @@ def cards_from_result(name: str, data: dict) -> list[dict]:
     if name == "get_price_history":
         return [history_card(data.get("period", ""), [series_of(data)], data, growth=False)]
     if name == "compare_stocks" and data.get("period") != "1d":
-        return [history_card(data.get("period", ""), [series_of(s, "growth") for s in data["stocks"]], data,
+        return [history_card(data.get("period", ""), [series_of(s, "growth", "growth_dates") for s in data["stocks"]], data,
                              growth=True)]
     if name == "compare_stocks":
         return [quote_card({**s, **{k: data.get(k) for k in ("source", "as_of", "demo")}}) for s in data["stocks"]]

@@ -50,12 +50,22 @@ def _risk_free_rate() -> float:
     return float(getattr(settings, "ANALYSIS_RISK_FREE_RATE", 0.0))
 
 
+def _picked(count: int, n: int) -> list[int]:
+    """At most ``n`` indexes evenly spread over ``count``, always the first and the last."""
+    if count <= n:
+        return list(range(count))
+    step = (count - 1) / (n - 1)
+    return [round(i * step) for i in range(n)]
+
+
 def chart_points(values: list[float], n: int = CHART_POINTS) -> list[float]:
     """At most ``n`` values evenly picked from ``values``, always keeping the first and the last."""
-    if len(values) <= n:
-        return [round(v, 2) for v in values]
-    step = (len(values) - 1) / (n - 1)
-    return [round(values[round(i * step)], 2) for i in range(n)]
+    return [round(values[i], 2) for i in _picked(len(values), n)]
+
+
+def chart_dates(bars: list[dict], n: int = CHART_POINTS) -> list[str]:
+    """The dates of the bars that :func:`chart_points` and :func:`growth_points` pick (a chart's x values)."""
+    return [bars[i]["date"] for i in _picked(len(bars), n)]
 
 
 def growth_points(bars: list[dict], n: int = CHART_POINTS) -> list[float]:

@@ -16,7 +16,7 @@ from analysis import market_data
 from analysis.market_data import MarketDataError
 from monitoring import metrics
 
-from .series import bars_summary, bars_window, chart_points, growth_points
+from .series import bars_summary, bars_window, chart_dates, chart_points, growth_points
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def get_price_history(*, symbol: str, period: str = "1y", days: int | None = Non
         "symbol": series["symbol"], "period": series["period"], "days": days, **_labels(series),
         "window": {"start": start_date, "end": end_date} if start_date or end_date else None,
         **bars_summary(bars),
-        "points": chart_points([float(bar["close"]) for bar in bars]),
+        "points": chart_points([float(bar["close"]) for bar in bars]), "point_dates": chart_dates(bars),
     }
 
 
@@ -123,7 +123,8 @@ def compare_stocks(*, symbols: list[str], period: str = "1y", days: int | None =
             if len(bars) < 2:
                 raise ToolError(f"not enough price history for {series['symbol']} over that period")
             labels = labels or _labels(series)
-            stocks.append({"symbol": series["symbol"], **bars_summary(bars), "growth": growth_points(bars)})
+            stocks.append({"symbol": series["symbol"], **bars_summary(bars), "growth": growth_points(bars),
+                           "growth_dates": chart_dates(bars)})
         except ToolError as exc:
             errors.append({"symbol": symbol, "error": str(exc)})
     if not stocks:

@@ -3,8 +3,9 @@ import re
 from django import template
 from django.utils.safestring import mark_safe
 
+from .. import rendering
 from ..assistant import formatting
-from ..rendering import chart_geometry, markdown_html
+from ..rendering import markdown_html
 
 register = template.Library()
 # What a browser could read as another host: "//host", a backslash (it reads "/\host" as "//host"), and the
@@ -18,8 +19,13 @@ def markdown(text: str) -> str:
 
 
 @register.filter
-def chart(card: dict) -> dict | None:
-    return chart_geometry(card)
+def card_chart(card: dict):
+    return rendering.card_chart(card)
+
+
+@register.filter
+def value_range(card: dict) -> tuple[float, float] | None:
+    return rendering.card_range(card)
 
 
 # The figures as the answers write them (conversations.assistant.formatting): a signed filter brings its own

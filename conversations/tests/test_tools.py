@@ -35,6 +35,10 @@ def test_price_history_is_summarised_and_can_be_narrowed(aws):
     assert year["trading_days"] > 240 and len(year["points"]) == 40
     assert year["change_percent"] == pytest.approx((year["end_close"] / year["start_close"] - 1) * 100, abs=0.01)
     assert year["low"] <= min(year["points"]) and year["high"] >= max(year["points"])
+    # Each chart point has its trading day (the chart's dates, on its axis and on hover).
+    dates = year["point_dates"]
+    assert len(dates) == 40 and dates == sorted(set(dates))
+    assert (dates[0], dates[-1]) == (year["start_date"], year["end_date"])
     assert year["volatility_percent"] > 0 and year["max_drawdown_percent"] <= 0
     ten_days = run("get_price_history", symbol="MSFT", period="1mo", days=10).data
     assert ten_days["trading_days"] <= 8
@@ -50,6 +54,9 @@ def test_compare_ranks_the_stocks_and_reports_the_missing_one(aws):
     assert (data["best"], data["worst"]) == (ranked[-1]["symbol"], ranked[0]["symbol"])
     assert data["errors"][0]["symbol"] == "ZZZZ" and "unknown symbol" in data["errors"][0]["error"]
     assert data["source"] == "demo" and data["as_of"]
+    for stock in data["stocks"]:
+        assert len(stock["growth_dates"]) == len(stock["growth"]) and stock["growth"][0] == 0
+        assert (stock["growth_dates"][0], stock["growth_dates"][-1]) == (stock["start_date"], stock["end_date"])
     today = run("compare_stocks", symbols=["AAPL", "MSFT"], period="1d").data
     assert {"price", "change_percent"} <= set(today["stocks"][0])
 

@@ -32,7 +32,8 @@ def answer_quote(state: State):
         card = quote_card(q)
         month = yield from state.tool("get_price_history", symbol=q["symbol"], period="1mo")
         if month.ok:  # the card's sparkline: the last month of closes
-            card |= {"points": month.data["points"], "points_label": "last month",
+            card |= {"points": month.data["points"], "point_dates": month.data.get("point_dates") or [],
+                     "points_label": "last month",
                      "month_change_percent": month.data["change_percent"]}
         state.cards.append(card)
         cur = q.get("currency")
@@ -185,8 +186,9 @@ def answer_compare(state: State):
         if lead:
             text = f"{lead}\n\n{text}"
         state.cards.append(history_card(intent.period.label, [
-            {"symbol": s["symbol"], "points": s["growth"], "change_percent": s["change_percent"],
-             "start_date": s["start_date"], "end_date": s["end_date"]} for s in stocks], c, growth=True))
+            {"symbol": s["symbol"], "points": s["growth"], "dates": s.get("growth_dates") or [],
+             "change_percent": s["change_percent"], "start_date": s["start_date"], "end_date": s["end_date"]}
+            for s in stocks], c, growth=True))
     notes = [f"No data for {e['symbol']}: {e['error']}." for e in c.get("errors", [])] + unknown_note(state)
     text = "\n\n".join([text] + notes) + "\n\n" + fmt.source_line(c)
     return state.answer(text, [s["symbol"] for s in c["stocks"]])

@@ -110,6 +110,7 @@
       holder.innerHTML = ev.html;  // rendered and sanitised by the server, as the page renders stored answers
       var rendered = holder.firstElementChild;
       current.art.replaceWith(rendered);
+      if (window.StockToolCharts) { window.StockToolCharts.mount(rendered); }  // its price charts, with uPlot
       current = null;
       addToList(ev);
       finish();
