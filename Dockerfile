@@ -1,3 +1,9 @@
+# The chart library (uPlot), from the npm registry at the version package-lock.json pins (as `make assets` does).
+FROM node:20-slim AS assets
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -15,6 +21,8 @@ COPY monitoring ./monitoring
 RUN pip install .
 
 COPY . .
+COPY --from=assets /src/node_modules/uplot/dist/uPlot.iife.min.js /src/node_modules/uplot/dist/uPlot.min.css \
+     /src/node_modules/uplot/LICENSE ./stocktool/static/vendor/uplot/
 RUN useradd --create-home --uid 1000 app && mkdir -p /data && chown app /data \
     && DEBUG=true python manage.py collectstatic --noinput
 USER app
