@@ -9,7 +9,7 @@ def chart(c):
     return {"c": c}
 
 
-@register.inclusion_tag("stocktool/_chart_assets.html", takes_context=True)
-def chart_assets(context):
+@register.inclusion_tag("stocktool/_chart_assets.html")
+def chart_assets():
     """The chart library and the script that draws a page's charts with it (deferred: the SVG shows until then)."""
-    return {"request": context.get("request")}
+    return {}
