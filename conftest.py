@@ -29,7 +29,7 @@ def aws_endpoint(tmp_path_factory):
 @pytest.fixture(scope="session")
 def aws_resources(aws_endpoint):
     """Create this run's AWS resources once; return the bootstrap steps."""
-    from stocktool.aws.bootstrap import bootstrap
+    from stocktool.provisioning.bootstrap import bootstrap
 
     return bootstrap()
 

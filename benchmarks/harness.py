@@ -40,7 +40,7 @@ def setup(prefix: str = "bench-"):
         import django
 
         django.setup()
-        from stocktool.aws.bootstrap import bootstrap
+        from stocktool.provisioning.bootstrap import bootstrap
 
         bootstrap()
     except BaseException:

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-from stocktool.aws import iam_policy, lambdas
-from stocktool.aws.bootstrap import Step
+from stocktool.provisioning import iam_policy, lambdas
+from stocktool.provisioning.resources import Step
 
 from . import FUNCTIONS, LambdaFunction
 from .packaging import Package, package_build

@@ -2,8 +2,9 @@
 
 import json
 
-from stocktool.aws.bootstrap import alarm_names, resource_prefix
 from stocktool.aws.session import client
+from stocktool.provisioning.monitoring import alarm_names
+from stocktool.provisioning.resources import resource_prefix
 
 
 def snapshot(*, bucket, tables, queue, dlq, topic) -> dict:

@@ -6,8 +6,8 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from stocktool.aws.bootstrap import bootstrap
 from stocktool.aws.session import client
+from stocktool.provisioning.bootstrap import bootstrap
 
 from .snapshot import snapshot
 

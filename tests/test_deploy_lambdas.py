@@ -17,9 +17,10 @@ from django.core.management import CommandError, call_command
 from lambda_functions import MARKET_CLOSE, STOCK_UPDATER
 from lambda_functions.deploy import function_environment
 from lambda_functions.packaging import code_sha256, package_build
-from stocktool.aws import get_dynamodb_service, iam_policy
-from stocktool.aws.lambdas import LAMBDA_TRUST_POLICY, names
+from stocktool.aws import get_dynamodb_service
 from stocktool.aws.session import client
+from stocktool.provisioning import iam_policy
+from stocktool.provisioning.lambdas import LAMBDA_TRUST_POLICY, names
 
 from .test_iam_policy import Recorder, _fresh_names, recorder  # noqa: F401 (the fixture)
 
@@ -153,8 +154,8 @@ def test_a_given_role_is_used_as_is(aws, settings, capsys):
 
 
 def test_the_command_fails_with_one_readable_line_when_the_endpoint_is_down(aws, settings):
-    from stocktool.aws import lambdas
     from stocktool.aws.session import reset_clients
+    from stocktool.provisioning import lambdas
 
     settings.AWS_ENDPOINT_URL = "http://127.0.0.1:9"  # discard port: nothing listens
     reset_clients()

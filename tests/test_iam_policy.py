@@ -24,9 +24,10 @@ from django.core.management import call_command
 from storages.backends.s3 import S3Storage
 
 from lambda_functions import FUNCTIONS
-from stocktool.aws import iam_policy, session
-from stocktool.aws.iam_policy import ROLES, UNSCOPED, policies, resources
-from stocktool.aws.lambdas import account_id, partition
+from stocktool.aws import session
+from stocktool.provisioning import iam_policy
+from stocktool.provisioning.iam_policy import ROLES, UNSCOPED, policies, resources
+from stocktool.provisioning.lambdas import account_id, partition
 
 pytestmark = pytest.mark.integration
 
@@ -488,7 +489,7 @@ def _fresh_names(settings, tag: str) -> None:
 
 
 def test_bootstrap_and_deploy_need_only_the_bootstrap_policy(aws, recorder, settings):
-    from stocktool.aws.bootstrap import bootstrap
+    from stocktool.provisioning.bootstrap import bootstrap
 
     _fresh_names(settings, "iam")
     bootstrap()
@@ -509,8 +510,8 @@ def test_bootstrap_and_deploy_need_only_the_bootstrap_policy(aws, recorder, sett
 
 def _drift() -> None:
     """Undo some of what bootstrap and deploy set, so that converging it back is recorded too."""
-    from stocktool.aws.lambdas import LAMBDA_TRUST_POLICY, names
     from stocktool.aws.session import client
+    from stocktool.provisioning.lambdas import LAMBDA_TRUST_POLICY, names
 
     sns, n = client("sns"), names(FUNCTION_KEYS[0])
     topic = resources(account_id())["topic"][0]

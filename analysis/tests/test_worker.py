@@ -147,7 +147,7 @@ def _assert_the_dlq_alarm_fires_on(queues, settings):
 
     from monitoring import metrics
     from stocktool.aws import get_cloudwatch_service
-    from stocktool.aws.bootstrap import alarm_names
+    from stocktool.provisioning.monitoring import alarm_names
     from stocktool.aws.session import client
 
     alarm_name = alarm_names()["dlq"]  # named after this run's resources, before the queues are switched

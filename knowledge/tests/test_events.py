@@ -13,9 +13,9 @@ from knowledge.models import KnowledgeDocument
 from knowledge.selectors import knowledge_search
 from knowledge.services import index_reconcile
 from stocktool.aws import get_sns_service
-from stocktool.aws.bootstrap import KNOWLEDGE_NOTIFICATION_ID
 from stocktool.aws.session import client
 from stocktool.aws.sqs import queue_url
+from stocktool.provisioning.knowledge_events import KNOWLEDGE_NOTIFICATION_ID
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 

@@ -10,8 +10,10 @@ import pytest
 from django.conf import settings
 
 from stocktool.aws import cloudwatch as cw
-from stocktool.aws.bootstrap import alarm_names, bootstrap, dashboard_body, resource_prefix
 from stocktool.aws.session import client
+from stocktool.provisioning.bootstrap import bootstrap
+from stocktool.provisioning.monitoring import alarm_names, dashboard_body
+from stocktool.provisioning.resources import resource_prefix
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "localstack/init/ready.d/01-init-resources.sh"

@@ -26,7 +26,7 @@ from django.conf import settings
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache, InvalidCacheKey
 from django.utils.functional import cached_property
 
-from .bootstrap import TTL_ATTRIBUTE
+from .dynamodb import TTL_ATTRIBUTE
 from .errors import AWSError, error_code, translate
 from .session import client
 

@@ -16,9 +16,10 @@ from decimal import Decimal
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .bootstrap import TTL_ATTRIBUTE
 from .errors import AWSError, error_code, translate, translated
 from .session import client
+
+TTL_ATTRIBUTE = "expires_at"  # every table's time-to-live attribute (epoch seconds)
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from stocktool.aws import AWSError
-from stocktool.aws.bootstrap import bootstrap
+from stocktool.provisioning.bootstrap import bootstrap
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from lambda_functions import FUNCTIONS
 from stocktool.aws import AWSError
-from stocktool.aws.iam_policy import ROLES, policies, policy
+from stocktool.provisioning.iam_policy import ROLES, policies, policy
 
 
 class Command(BaseCommand):

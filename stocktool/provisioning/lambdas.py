@@ -15,9 +15,10 @@ from urllib.parse import unquote
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
-from .bootstrap import Step, resource_prefix
-from .errors import AWSError, error_code, translate, translated
-from .session import client
+from stocktool.aws.errors import AWSError, error_code, translate, translated
+from stocktool.aws.session import client
+
+from .resources import Step, resource_prefix
 
 LAMBDA_TRUST_POLICY = {
     "Version": "2012-10-17",

@@ -19,8 +19,9 @@ condition. STS GetCallerIdentity (used to learn the account id) needs no permiss
 
 from django.conf import settings
 
-from .bootstrap import alarm_names, table_specs
 from .lambdas import account_id, names, partition
+from .monitoring import alarm_names
+from .resources import table_specs
 
 ROLES = ("web", "worker", "lambda", "bootstrap")
 VERSION = "2012-10-17"

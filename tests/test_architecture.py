@@ -1,0 +1,49 @@
+"""The layout tells the architecture: the arrows between rooms, read from the imports themselves."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = ("conversations", "knowledge", "analysis", "monitoring")
+
+
+def _imports(folder: str) -> dict[str, set[str]]:
+    """Each module of ``folder`` (tests aside) and the absolute names it imports."""
+    found = {}
+    for path in sorted((ROOT / folder).rglob("*.py")):
+        if "tests" in path.parts or "migrations" in path.parts:
+            continue
+        package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:  # relative: resolve against the module's package
+                    parts = package.split(".")
+                    base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
+                names |= {base} | {f"{base}.{alias.name}" for alias in node.names}
+        found[str(path.relative_to(ROOT))] = names
+    return found
+
+
+def _reaching(folder: str, *forbidden: str) -> list[str]:
+    return [f"{module} imports {name}" for module, names in _imports(folder).items() for name in sorted(names)
+            if any(name == f or name.startswith(f + ".") for f in forbidden)]
+
+
+def test_the_aws_layer_imports_no_app_and_no_provisioning():
+    assert _reaching("stocktool/aws", *APPS, "stocktool.provisioning", "lambda_functions") == []
+
+
+def test_provisioning_imports_no_app():
+    assert _reaching("stocktool/provisioning", *APPS) == []
+
+
+@pytest.mark.parametrize("folder", ["stocktool/aws", "stocktool/provisioning"])
+def test_the_check_sees_relative_imports(folder):
+    # (It would pass vacuously if it read nothing: each room imports the AWS layer, relatively or not.)
+    assert any(name.startswith("stocktool.aws") for names in _imports(folder).values() for name in names)
