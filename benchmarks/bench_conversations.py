@@ -15,8 +15,8 @@ def main():
     try:
         from django.conf import settings
 
+        from conversations.dynamodb_store import HEADER_SK
         from stocktool.aws import get_dynamodb_service
-        from stocktool.aws.dynamodb import HEADER_SK
         from stocktool.aws.session import client
 
         store = get_dynamodb_service("conversation")

@@ -351,8 +351,9 @@ def verify(items: list[dict], args) -> dict:
     from django.conf import settings
 
     from analysis.models import AnalysisJob
+    from conversations.dynamodb_store import ConversationStore
     from stocktool.aws import get_s3_service
-    from stocktool.aws.dynamodb import ConversationStore, batch_get
+    from stocktool.aws.dynamodb import batch_get
 
     chats = [i for i in items if i["kind"] == "chat"]
     docs = [i for i in items if i["kind"] == "document"]

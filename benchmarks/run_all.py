@@ -132,9 +132,9 @@ def cell(op: list[float], floor: list[float] | None, what: str, floor_what: str 
 def bench_retrieval(n: int, local: bool) -> dict:
     from django.conf import settings
 
+    from conversations.dynamodb_store import HEADER_SK
     from conversations.selectors import conversation_messages_for_user, message_pack
     from conversations.store import conversation_store
-    from stocktool.aws.dynamodb import HEADER_SK
 
     user, cid = SimpleNamespace(pk=1, is_authenticated=True), uuid.uuid4().hex
     messages = [{"role": "user", "content": f"question {i}: " + "how volatile is AAPL this year? " * 8}

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 
-from stocktool.aws.dynamodb import NO_HINT, ConversationStore
+from .dynamodb_store import NO_HINT, ConversationStore
 
 
 class ConversationReads(ConversationStore):

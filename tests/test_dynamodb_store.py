@@ -4,8 +4,8 @@ import uuid
 
 import pytest
 
+from conversations.dynamodb_store import ConversationStore, ItemTooLarge
 from stocktool.aws import get_dynamodb_service
-from stocktool.aws.dynamodb import ConversationStore, ItemTooLarge
 
 pytestmark = pytest.mark.integration
 
@@ -186,7 +186,8 @@ def test_a_value_too_large_even_compressed_is_refused_and_nothing_is_written(cac
 
 
 def test_message_items_expire_with_the_conversations_last_activity(store, settings):
-    from stocktool.aws.dynamodb import HEADER_SK, TTL_ATTRIBUTE
+    from conversations.dynamodb_store import HEADER_SK
+    from stocktool.aws.dynamodb import TTL_ATTRIBUTE
     from stocktool.aws.session import client
 
     cid = new_id()

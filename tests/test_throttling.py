@@ -91,7 +91,7 @@ def test_still_throttled_after_the_last_attempt_is_transient_for_the_app(throttl
 def test_a_turn_whose_header_update_fails_leaves_no_message_behind(throttling, settings):
     """Messages written, header refused, and the clean-up refused too (as in an outage): the sweeper deletes
     the messages once DynamoDB answers, and the conversation never shows them."""
-    from stocktool.aws.dynamodb import orphan_sweeper
+    from conversations.orphans import orphan_sweeper
     from stocktool.aws.session import client
 
     store = get_dynamodb_service("conversation")

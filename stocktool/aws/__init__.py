@@ -1,5 +1,7 @@
 """The AWS layer: the only package that touches boto3. Apps call these factories."""
 
+from collections.abc import Callable
+
 from django.conf import settings
 
 from .errors import AWSError, AWSUnavailable
@@ -22,14 +24,24 @@ def get_s3_service():
     return S3Service(settings.S3_BUCKET_NAME)
 
 
-def get_dynamodb_service(kind: str = "conversation"):
-    from .dynamodb import ConversationStore, StockCache
+_DYNAMODB_SERVICES: dict[str, Callable[[], object]] = {}
 
-    if kind in ("conversation", "conversations"):
-        return ConversationStore(settings.DYNAMODB_TABLE_CONVERSATIONS)
+
+def register_dynamodb_service(kind: str, factory: Callable[[], object]) -> None:
+    """An app offers its DynamoDB service under ``kind`` (the conversations app its store, when it is ready), so
+    that this layer serves it without importing the app."""
+    _DYNAMODB_SERVICES[kind] = factory
+
+
+def get_dynamodb_service(kind: str = "conversation"):
+    from .dynamodb import StockCache
+
     if kind == "cache":
         return StockCache(settings.DYNAMODB_TABLE_CACHE)
-    raise ValueError(f"unknown DynamoDB service {kind!r} (use 'conversation' or 'cache')")
+    factory = _DYNAMODB_SERVICES.get("conversation" if kind == "conversations" else kind)
+    if factory is None:
+        raise ValueError(f"unknown DynamoDB service {kind!r} (use {', '.join(sorted({*_DYNAMODB_SERVICES, 'cache'}))})")
+    return factory()
 
 
 def get_sqs_service():
@@ -59,4 +71,5 @@ __all__ = [
     "get_s3_service",
     "get_sns_service",
     "get_sqs_service",
+    "register_dynamodb_service",
 ]
