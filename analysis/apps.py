@@ -3,3 +3,10 @@ from django.apps import AppConfig
 
 class AnalysisConfig(AppConfig):
     name = "analysis"
+
+    def ready(self) -> None:
+        from stocktool.events import handler_register
+
+        from .handlers import analysis_finished_handle  # (its imports reach models: not before ready)
+
+        handler_register(analysis_finished_handle)

@@ -2,7 +2,7 @@ from collections import deque
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from .notifications import user_group
+from .push import user_group
 
 
 class NotificationsConsumer(AsyncJsonWebsocketConsumer):

@@ -15,10 +15,10 @@ from stocktool import aws
 from stocktool.aws import AWSError, AWSUnavailable
 
 from . import market_data, risk
-from .events import analysis_finished_announce, analysis_finished_resend
 from .market_data.errors import MarketDataError, ProviderUnavailable, RateLimited
 from .market_data.validation import period_normalize, symbol_normalize
 from .models import AnalysisJob
+from .publish import analysis_finished_announce, analysis_finished_resend
 
 logger = logging.getLogger(__name__)
 

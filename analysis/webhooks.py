@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from stocktool.aws import AWSError, get_sns_service
 from stocktool.aws.sns_verify import SignatureInvalid, is_sns_url, verify
 
-from .notifications import notification_dispatch
+from .handlers import analysis_finished_dispatch
 
 logger = logging.getLogger(__name__)
 MAX_BODY = 256 * 1024  # SNS messages are at most 256 KB
@@ -87,6 +87,6 @@ def sns_webhook_view(request):
             return JsonResponse({"error": f"could not confirm the subscription: {exc}"}, status=502)
         return JsonResponse({"status": "subscribed"})
     if kind == "Notification":
-        outcome = notification_dispatch(message.get("Message", ""))
+        outcome = analysis_finished_dispatch(message.get("Message", ""))
         return JsonResponse({"status": "accepted", "outcome": outcome})
     return JsonResponse({"status": "ignored"})

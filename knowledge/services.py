@@ -13,8 +13,8 @@ from django.utils import timezone
 from stocktool.aws import AWSError, get_s3_service
 
 from .models import KnowledgeDocument, KnowledgeIndexState, KnowledgePassage
-from .notifications import document_indexed_announce
 from .parsing import DocumentError, Parsed, parse_document, split_passages, suffix_of, validate_name
+from .publish import document_indexed_announce
 from .ranking import passage_terms
 from .selectors import knowledge_index_forget_check
 from .storage import uses_s3

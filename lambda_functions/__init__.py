@@ -1,43 +1,5 @@
-"""StockTool's AWS Lambda functions and how `python manage.py deploy_lambdas` ships them.
-
-Each function is a folder (``handler.py``, ``lambda_settings.py``, ``requirements.txt``) that runs the app's
-own code: its zip carries the project packages it imports, so the function and the web app share one
-implementation. This package itself (registry, packaging, deployment) never goes into a zip.
+"""StockTool's AWS Lambda functions: each a folder (``handler.py``, ``lambda_settings.py``, ``requirements.txt``)
+that runs the app's own code: its zip carries the project packages it imports, so the function and the web app
+share one implementation. What they are and how they ship (``python manage.py deploy_lambdas``) is
+provisioning: ``stocktool/provisioning/functions.py`` and ``packaging.py``.
 """
-
-from dataclasses import dataclass
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent
-PROJECT_ROOT = ROOT.parent
-
-# 21:00 UTC, Monday to Friday: after the US close (16:00 New York is 21:00 UTC in winter, 20:00 in summer).
-MARKET_CLOSE = "cron(0 21 ? * MON-FRI *)"
-
-
-@dataclass(frozen=True)
-class LambdaFunction:
-    key: str  # the function's name after the resource prefix: "stocktool-" + key
-    source: Path  # its folder
-    description: str
-    packages: tuple[str, ...]  # the project packages it imports, shipped beside the handler
-    settings: tuple[str, ...]  # Django settings handed to it as environment variables
-    schedule: str | None = None  # an EventBridge schedule expression
-    handler: str = "handler.lambda_handler"
-    settings_module: str = "lambda_settings"
-
-
-STOCK_UPDATER = LambdaFunction(
-    key="stock-updater",
-    source=ROOT / "stock_updater",
-    description="StockTool: refresh the watchlist's quotes and history in the stock-data cache",
-    packages=("stocktool", "analysis", "monitoring"),
-    settings=(
-        "DYNAMODB_TABLE_CACHE", "MARKET_DATA_PROVIDER", "MARKET_DATA_TIMEOUT", "MARKET_DATA_TTL_QUOTE",
-        "MARKET_DATA_TTL_HISTORY", "WATCHLIST_SYMBOLS", "WATCHLIST_HISTORY_PERIOD", "AWS_MAX_ATTEMPTS",
-        "AWS_CONNECT_TIMEOUT", "AWS_READ_TIMEOUT", "LOG_LEVEL",
-    ),
-    schedule=MARKET_CLOSE,
-)
-
-FUNCTIONS = (STOCK_UPDATER,)

@@ -6,11 +6,13 @@ class MonitoringConfig(AppConfig):
 
     def ready(self):
         from stocktool.aws import cloudwatch
+        from stocktool.lifecycle import on_process_stop
 
         from . import logs, metrics
 
         cloudwatch.install_recorder(metrics.record)
         logs.connect_celery()
+        on_process_stop(metrics.shutdown)  # the web server's lifespan shutdown, process_events
         _flush_when_worker_processes_stop(metrics)
 
 

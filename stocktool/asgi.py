@@ -19,7 +19,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
-from monitoring import metrics  # noqa: E402
+from stocktool.lifecycle import process_stop  # noqa: E402
 from stocktool.routing import websocket_urlpatterns  # noqa: E402
 
 logger = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ async def lifespan(receive, send) -> None:
                 await listener.close()
             # The server's graceful stop (SIGTERM or SIGINT) ends here; it may then die by the signal, and the
             # exit hook would never run: send the metrics buffered so far now, within a bounded time.
-            await asyncio.to_thread(metrics.shutdown, settings.MONITORING_SHUTDOWN_SECONDS)
+            await asyncio.to_thread(process_stop, settings.MONITORING_SHUTDOWN_SECONDS)
             await send({"type": "lifespan.shutdown.complete"})
             return
 

@@ -1,7 +1,11 @@
 """The app's events queue: one consumer for everything the notifications topic carries.
 
-SNS fans out to an SQS queue (raw delivery). Each message is either an S3 object event (a knowledge
-document changed: index or unindex it) or an app event (an analysis finished: tell the user's open pages).
+SNS fans out to an SQS queue (raw delivery). The apps say what a message means: each registers a handler
+(``handler_register``, from its AppConfig.ready) that reads a parsed message and returns what to do with it:
+``Handle`` (work to run, such as indexing the document an S3 event names) or ``Push`` (an event for a group of
+the users' open pages), or None when the message is not its own. Apps also register periodic work
+(``periodic_register``: the knowledge app compares the bucket with its index). This package imports no app.
+
 The consumer runs inside the web process (started by the ASGI lifespan) so WebSocket pushes reach the
 sockets it holds; with several web processes, use a shared channel layer (REDIS_URL) and run one consumer
 with `python manage.py process_events`.
@@ -11,21 +15,72 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
 
-from analysis.notifications import notification_for
-from knowledge.events import MalformedEvent, events_queue, handle_event_message, s3_records
-from knowledge.services import index_reconcile
+from stocktool.aws.sqs import SQSService
 from stocktool.outbox import outbox_sweep
 
 logger = logging.getLogger(__name__)
 
 
+class MalformedMessage(ValueError):
+    """A message that claims to be one a handler knows and cannot be read: dropped, not retried."""
+
+
+@dataclass(frozen=True)
+class Handle:
+    """Run ``work(payload)`` (in a thread: it may block); counted under ``kind`` in the batch's figures."""
+
+    kind: str
+    work: Callable[[Any], Any]
+    payload: Any
+
+
+@dataclass(frozen=True)
+class Push:
+    """Send ``event`` to the channel-layer group ``group`` (the open pages of one user)."""
+
+    group: str
+    event: dict
+
+
+Handler = Callable[[Any], Handle | Push | None]
+
+
+@dataclass
+class Periodic:
+    name: str
+    every: Callable[[], float]  # seconds between runs (read at each run: settings may change)
+    work: Callable[[], Any]
+
+
+_handlers: list[Handler] = []
+_periodic: dict[str, Periodic] = {}
+
+
+def handler_register(handler: Handler) -> None:
+    """Have the consumer ask ``handler`` about every message (once, however often an app registers it)."""
+    if handler not in _handlers:
+        _handlers.append(handler)
+
+
+def periodic_register(name: str, every: Callable[[], float], work: Callable[[], Any]) -> None:
+    """Have the consumer run ``work()`` every ``every()`` seconds between batches."""
+    _periodic[name] = Periodic(name, every, work)
+
+
+def events_queue() -> SQSService:
+    return SQSService(settings.SQS_QUEUE_EVENTS, settings.SQS_QUEUE_EVENTS)
+
+
 def event_route(body: str) -> tuple[str, object]:
-    """Decide what a message is: ("s3", body), ("push", (group, event)) or ("ignore", why).
+    """Decide what a message is: (kind, Handle), ("push", (group, event)) or ("ignore", why).
 
     ``why`` is None for a well-formed message that is not for this consumer, else what is wrong with it.
     Either way it is acknowledged: the queue has no dead-letter queue, and a retry cannot mend a message.
@@ -34,13 +89,26 @@ def event_route(body: str) -> tuple[str, object]:
         parsed = json.loads(body)
     except (ValueError, TypeError, RecursionError) as exc:
         return "ignore", f"not JSON ({type(exc).__name__})"
-    try:
-        if s3_records(parsed):
-            return "s3", parsed
-    except MalformedEvent as exc:
-        return "ignore", str(exc)
-    target = notification_for(parsed)
-    return ("push", target) if target else ("ignore", None)
+    for handler in _handlers:
+        try:
+            action = handler(parsed)
+        except MalformedMessage as exc:
+            return "ignore", str(exc)
+        if isinstance(action, Handle):
+            return action.kind, action
+        if isinstance(action, Push):
+            return "push", (action.group, action.event)
+    return "ignore", None
+
+
+def _outbox_sweep() -> None:
+    outbox = outbox_sweep()
+    if outbox["sent"] or outbox["failed"]:
+        logger.info("published events a process left unsent: %s", outbox)
+
+
+# The project's own: publish the outbox's events that a dead process left unsent.
+periodic_register("outbox sweep", lambda: settings.OUTBOX_SWEEP_SECONDS, _outbox_sweep)
 
 
 SEEN_SECONDS = 24 * 3600  # how long an event id is remembered (SNS redelivers within minutes, the outbox sooner)
@@ -71,7 +139,7 @@ async def events_batch(*, wait_seconds: int = 2, layer=None) -> dict:
     sqs = events_queue()
     layer = layer or get_channel_layer()
     messages = await asyncio.to_thread(sqs.receive, max_messages=10, wait_seconds=wait_seconds)
-    stats = {"received": len(messages), "s3": 0, "push": 0, "duplicate": 0, "ignore": 0, "failed": 0}
+    stats = {"received": len(messages), "push": 0, "duplicate": 0, "ignore": 0, "failed": 0}
     handled = []
     for message in messages:
         try:
@@ -79,8 +147,8 @@ async def events_batch(*, wait_seconds: int = 2, layer=None) -> dict:
             if kind == "ignore" and payload:
                 logger.warning("events: dropped message %s (%d bytes): %s", message.get("MessageId"),
                                len(message["Body"]), payload)
-            elif kind == "s3":
-                await asyncio.to_thread(handle_event_message, payload)
+            elif isinstance(payload, Handle):
+                await asyncio.to_thread(payload.work, payload.payload)
             elif kind == "push" and layer is not None:
                 group, event = payload
                 event_id = event["payload"].get("event_id")
@@ -96,31 +164,24 @@ async def events_batch(*, wait_seconds: int = 2, layer=None) -> dict:
             logger.exception("event %s failed; left for redelivery", message.get("MessageId"))
             stats["failed"] += 1
             continue
-        stats[kind] += 1
+        stats[kind] = stats.get(kind, 0) + 1
         handled.append(message)
     if handled:
         await asyncio.to_thread(sqs.delete_messages, handled)
     return stats
 
 
-async def events_run(stop: asyncio.Event, *, wait_seconds: int = 2, reconcile_every: float | None = None) -> None:
-    """Handle events until ``stop`` is set; every few seconds compare the bucket with the search index
-    (moto sends no event for a delete marker, and a queue can lose messages past its retention), and publish
-    the outbox's events that a dead process left unsent."""
-    every = settings.KNOWLEDGE_RECONCILE_SECONDS if reconcile_every is None else reconcile_every
-    last, swept, warned = 0.0, 0.0, False
+async def events_run(stop: asyncio.Event, *, wait_seconds: int = 2, every: dict[str, float] | None = None) -> None:
+    """Handle events until ``stop`` is set, running the registered periodic work when it is due (``every``
+    overrides a periodic's interval by name)."""
+    warned, last = False, dict.fromkeys(_periodic, 0.0)  # each at once, then every interval
     while not stop.is_set():
         try:
-            if time.monotonic() - last >= every:
-                last = time.monotonic()
-                changes = await asyncio.to_thread(index_reconcile)
-                if changes.get("indexed") or changes.get("removed") or changes.get("failed"):
-                    logger.info("reconciled the knowledge index with the bucket: %s", changes)
-            if time.monotonic() - swept >= settings.OUTBOX_SWEEP_SECONDS:
-                swept = time.monotonic()
-                outbox = await asyncio.to_thread(outbox_sweep)
-                if outbox["sent"] or outbox["failed"]:
-                    logger.info("published events a process left unsent: %s", outbox)
+            for periodic in list(_periodic.values()):
+                interval = (every or {}).get(periodic.name, periodic.every())
+                if time.monotonic() - last.get(periodic.name, 0.0) >= interval:
+                    last[periodic.name] = time.monotonic()
+                    await asyncio.to_thread(periodic.work)
             stats = await events_batch(wait_seconds=wait_seconds)
             if stats["received"]:
                 logger.info("events: %s", stats)
@@ -137,10 +198,10 @@ async def events_run(stop: asyncio.Event, *, wait_seconds: int = 2, reconcile_ev
 class EventsListener:
     """Run ``events_run`` as a task of the web server's event loop (see stocktool.asgi)."""
 
-    def __init__(self, *, wait_seconds: int = 2, reconcile_every: float | None = None):
+    def __init__(self, *, wait_seconds: int = 2, every: dict[str, float] | None = None):
         self.stop = asyncio.Event()
         self.task: asyncio.Task | None = None
-        self.options = {"wait_seconds": wait_seconds, "reconcile_every": reconcile_every}
+        self.options = {"wait_seconds": wait_seconds, "every": every}
 
     def start(self) -> None:
         self.task = asyncio.get_running_loop().create_task(events_run(self.stop, **self.options),

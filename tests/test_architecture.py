@@ -39,6 +39,12 @@ def test_the_aws_layer_imports_no_app_and_no_provisioning():
     assert _reaching("stocktool/aws", *APPS, "stocktool.provisioning", "lambda_functions") == []
 
 
+def test_the_project_package_imports_no_app_but_to_wire_urls_and_routes():
+    wiring = {"stocktool/urls.py", "stocktool/routing.py"}
+    assert [line for line in _reaching("stocktool", *APPS, "lambda_functions")
+            if line.split(" imports ")[0] not in wiring] == []
+
+
 def test_provisioning_imports_no_app():
     assert _reaching("stocktool/provisioning", *APPS) == []
 

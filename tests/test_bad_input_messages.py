@@ -11,11 +11,11 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from analysis.models import AnalysisJob
-from knowledge.events import events_process, events_queue
+from knowledge.handlers import events_process
 from knowledge.models import KnowledgeDocument
 from stocktool.aws import get_sns_service
 from stocktool.aws.session import client
-from stocktool.events import events_batch
+from stocktool.events import events_batch, events_queue
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -99,7 +99,7 @@ def test_process_events_drops_malformed_messages_and_handles_the_rest(events, ca
         "bucket": {"name": "someone-elses"}, "object": {"key": "knowledge/x.md"}}}]}))
     before = index_state()
     totals = {}
-    with caplog.at_level(logging.WARNING, logger="knowledge.events"):
+    with caplog.at_level(logging.WARNING, logger="knowledge.handlers"):
         while (stats := events_process(wait_seconds=1))["received"]:
             for name, n in stats.items():
                 totals[name] = totals.get(name, 0) + n

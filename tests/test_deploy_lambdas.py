@@ -14,13 +14,13 @@ from botocore.exceptions import ClientError
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from lambda_functions import MARKET_CLOSE, STOCK_UPDATER
-from lambda_functions.deploy import function_environment
-from lambda_functions.packaging import code_sha256, package_build
 from stocktool.aws import get_dynamodb_service
 from stocktool.aws.session import client
 from stocktool.provisioning import iam_policy
+from stocktool.provisioning.deploy import function_environment
+from stocktool.provisioning.functions import MARKET_CLOSE, STOCK_UPDATER
 from stocktool.provisioning.lambdas import LAMBDA_TRUST_POLICY, names
+from stocktool.provisioning.packaging import code_sha256, package_build
 
 from .test_iam_policy import Recorder, _fresh_names, recorder  # noqa: F401 (the fixture)
 
@@ -180,7 +180,7 @@ def test_the_package_holds_the_handler_the_app_code_and_django_but_not_the_runti
     top = {name.split("/", 1)[0] for name in names_in_zip}
     assert not top & {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py", "bin"}
     assert not [n for n in names_in_zip if "__pycache__" in n or n.endswith(".pyc") or "/tests/" in n]
-    assert "requirements.txt" not in names_in_zip and "lambda_functions/deploy.py" not in names_in_zip
+    assert "requirements.txt" not in names_in_zip and not [n for n in names_in_zip if "provisioning/" in n]
     assert package.code_sha256 == code_sha256(package.read())
     again = package_build(STOCK_UPDATER, runtime=settings.LAMBDA_RUNTIME)
     assert again.cached and again.code_sha256 == package.code_sha256

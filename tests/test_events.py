@@ -8,7 +8,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from knowledge.events import events_process
+from knowledge.handlers import events_process
 from knowledge.selectors import knowledge_search
 from stocktool.aws import get_sns_service
 from stocktool.aws.session import client
@@ -56,7 +56,7 @@ def test_the_listener_indexes_a_document_put_straight_into_the_bucket(drained):
     client("s3").put_object(Bucket=settings.S3_BUCKET_NAME, Key=key, Body=b"# Okapi\n\nThe okapi memorandum.")
 
     async def run_until_indexed():
-        listener = EventsListener(wait_seconds=1, reconcile_every=3600)  # the event path, not the comparison
+        listener = EventsListener(wait_seconds=1, every={"knowledge reconcile": 3600})  # the event path, not the comparison
         listener.start()
         try:
             for _ in range(100):

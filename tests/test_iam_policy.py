@@ -23,9 +23,9 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from storages.backends.s3 import S3Storage
 
-from lambda_functions import FUNCTIONS
 from stocktool.aws import session
 from stocktool.provisioning import iam_policy
+from stocktool.provisioning.functions import FUNCTIONS
 from stocktool.provisioning.iam_policy import ROLES, UNSCOPED, policies, resources
 from stocktool.provisioning.lambdas import account_id, partition
 
@@ -399,7 +399,7 @@ def _exercise_dynamodb():
 
 
 def _exercise_messaging(recorder):
-    from knowledge.events import events_process
+    from knowledge.handlers import events_process
     from stocktool.aws import get_sns_service, get_sqs_service
     from stocktool.aws.session import client
 

@@ -14,9 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from analysis import services
-from analysis.events import analysis_finished_announce
 from analysis.models import AnalysisJob
-from knowledge.events import events_process
+from analysis.publish import analysis_finished_announce
+from knowledge.handlers import events_process
 from stocktool.aws import get_sns_service
 from stocktool.aws.session import LONG_POLL, client
 from stocktool.events import EventsListener, events_batch
@@ -156,7 +156,7 @@ def test_the_events_listener_sweeps_the_outbox(drained, settings, monkeypatch):
         event = outbox_add(event_type="document_indexed", about="document:swept", payload={"key": "swept"})
 
     async def run_until_sent():
-        listener = EventsListener(wait_seconds=1, reconcile_every=3600)
+        listener = EventsListener(wait_seconds=1, every={"knowledge reconcile": 3600})
         listener.start()
         try:
             for _ in range(50):
@@ -174,7 +174,7 @@ def test_the_events_listener_sweeps_the_outbox(drained, settings, monkeypatch):
 
 def test_a_redelivered_s3_event_announces_an_indexed_document_whose_process_died(aws, notifications_queue,
                                                                                  monkeypatch, settings):
-    from knowledge.events import handle_event_message
+    from knowledge.handlers import handle_event_message
     from knowledge.services import document_sync_from_s3
 
     key = f"{settings.KNOWLEDGE_PREFIX}outbox-{uuid.uuid4().hex[:6]}.md"

@@ -21,7 +21,7 @@ from django.utils.regex_helper import normalize
 from rest_framework.authtoken.models import Token
 
 from analysis.models import AnalysisJob
-from analysis.notifications import user_group
+from analysis.push import user_group
 from conversations import selectors
 from conversations.store import conversation_store
 from knowledge.models import KnowledgeDocument

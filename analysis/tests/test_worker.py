@@ -147,8 +147,8 @@ def _assert_the_dlq_alarm_fires_on(queues, settings):
 
     from monitoring import metrics
     from stocktool.aws import get_cloudwatch_service
-    from stocktool.provisioning.monitoring import alarm_names
     from stocktool.aws.session import client
+    from stocktool.provisioning.monitoring import alarm_names
 
     alarm_name = alarm_names()["dlq"]  # named after this run's resources, before the queues are switched
     settings.SQS_QUEUE_ANALYSIS, settings.SQS_QUEUE_ANALYSIS_DLQ = queues["name"], queues["dlq_name"]
@@ -240,7 +240,7 @@ def test_workers_killed_between_commit_and_publish_still_announce_every_analysis
     from django.contrib.auth import get_user_model
 
     from analysis.tests.test_notifications import _connect
-    from knowledge.events import events_process
+    from knowledge.handlers import events_process
     from stocktool.events import events_batch
     from stocktool.outbox import outbox_pending
     from tests.faultproxy import ThrottlingProxy

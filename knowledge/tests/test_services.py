@@ -157,7 +157,7 @@ def test_reindex_and_rebuild_read_what_is_in_s3(s3):
 
 def test_an_upload_whose_event_is_handled_first_still_succeeds(s3, monkeypatch):
     """The events listener may index the new object before the upload's own transaction writes the row."""
-    from knowledge.events import handle_event_message
+    from knowledge.handlers import handle_event_message
 
     name = unique_name("race")
     key = f"knowledge/{name}"

@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from lambda_functions import FUNCTIONS
-from lambda_functions.deploy import functions_deploy
-from lambda_functions.packaging import PackagingError
 from stocktool.aws import AWSError
+from stocktool.provisioning.deploy import functions_deploy
+from stocktool.provisioning.functions import FUNCTIONS
+from stocktool.provisioning.packaging import PackagingError
 
 
 class Command(BaseCommand):

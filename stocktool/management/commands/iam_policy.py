@@ -2,8 +2,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from lambda_functions import FUNCTIONS
 from stocktool.aws import AWSError
+from stocktool.provisioning.functions import FUNCTIONS
 from stocktool.provisioning.iam_policy import ROLES, policies, policy
 
 

@@ -5,8 +5,8 @@ import signal
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from monitoring import metrics
 from stocktool.events import events_batch, events_run
+from stocktool.lifecycle import process_stop
 
 STOP_GRACE_SECONDS = 5  # on SIGTERM/SIGINT: how long the batch in hand may take before the consumer stops
 
@@ -31,7 +31,7 @@ class Command(BaseCommand):
         try:
             asyncio.run(self._listen(wait))
         finally:  # whatever stopped it: what this process recorded goes to CloudWatch before it exits
-            metrics.shutdown(settings.MONITORING_SHUTDOWN_SECONDS)
+            process_stop(settings.MONITORING_SHUTDOWN_SECONDS)
 
     async def _listen(self, wait: int) -> None:
         stop = asyncio.Event()

@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from knowledge.events import events_process, handle_event_message, s3_records
+from knowledge.handlers import events_process, handle_event_message, s3_records
 from knowledge.models import KnowledgeDocument
 from knowledge.selectors import knowledge_search
 from knowledge.services import index_reconcile

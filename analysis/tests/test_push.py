@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 
 from analysis.consumers import NotificationsConsumer
-from analysis.notifications import notification_dispatch
+from analysis.handlers import analysis_finished_dispatch
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,7 +36,7 @@ async def _hears_only_their_own():
     bob = await sync_to_async(get_user_model().objects.create_user)("bob", password="x-123456789")
     a, _ = await _connect(alice)
     b, _ = await _connect(bob)
-    outcome = await sync_to_async(notification_dispatch)(
+    outcome = await sync_to_async(analysis_finished_dispatch)(
         {"event_type": "analysis_finished", "user_id": str(alice.pk), "analysis_id": "j1", "status": "succeeded"})
     assert outcome == "pushed"
     assert await a.receive_json_from(timeout=2) == {"type": "analysis_finished", "analysis_id": "j1",
@@ -58,7 +58,7 @@ async def _each_event_once():
     event = {"event_type": "analysis_finished", "user_id": str(carol.pk), "analysis_id": "j2",
              "status": "succeeded", "event_id": "e-1"}
     for message in (event, event, event | {"event_id": "e-2"}, event):
-        assert await sync_to_async(notification_dispatch)(message) == "pushed"
+        assert await sync_to_async(analysis_finished_dispatch)(message) == "pushed"
     received = [await socket.receive_json_from(timeout=2) for _ in range(2)]
     assert [m["event_id"] for m in received] == ["e-1", "e-2"]
     assert await socket.receive_nothing(timeout=0.3)

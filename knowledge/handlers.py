@@ -1,4 +1,6 @@
-"""S3 events from the events queue: bucket -> SNS topic -> SQS (raw delivery) -> index or unindex.
+"""The events the knowledge app handles: S3 events from the events queue (bucket -> SNS topic -> SQS, raw
+delivery) index or unindex a document. ``s3_event_handle`` is registered with stocktool.events in
+KnowledgeConfig.ready, with the periodic comparison of the bucket and the index (``index_reconcile_run``).
 
 Trust: messages reach the queue only from the topic (the queue policy names it) and the topic accepts S3
 publishes only from this bucket (topic policy), so no SNS signature travels or needs checking on this path;
@@ -13,17 +15,28 @@ from urllib.parse import unquote_plus
 
 from django.conf import settings
 
-from stocktool.aws.sqs import SQSService
+from stocktool.events import Handle, MalformedMessage, events_queue
 
-from .notifications import document_indexed_resend
-from .services import document_sync_from_s3
+from .publish import document_indexed_resend
+from .services import document_sync_from_s3, index_reconcile
 
 logger = logging.getLogger(__name__)
 
 
-class MalformedEvent(ValueError):
-    """A message that claims to be an S3 event (or an SNS envelope) and cannot be read: dropped, not
-    retried."""
+MalformedEvent = MalformedMessage  # an S3 event (or an SNS envelope) that cannot be read: dropped, not retried
+
+
+def s3_event_handle(message: dict) -> Handle | None:
+    """Index what a message's S3 records name; None for a message without any."""
+    return Handle("s3", handle_event_message, message) if s3_records(message) else None
+
+
+def index_reconcile_run() -> None:
+    """Compare the bucket with the search index (moto sends no event for a delete marker, and a queue can lose
+    messages past its retention), and mend the index."""
+    changes = index_reconcile()
+    if changes.get("indexed") or changes.get("removed") or changes.get("failed"):
+        logger.info("reconciled the knowledge index with the bucket: %s", changes)
 
 
 def s3_records(body: dict | str) -> list[dict]:
@@ -74,10 +87,6 @@ def handle_event_message(body: dict | str) -> dict:
             logger.info("%s %s: %s", record["event"], record["key"], outcome)
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts
-
-
-def events_queue() -> SQSService:
-    return SQSService(settings.SQS_QUEUE_EVENTS, settings.SQS_QUEUE_EVENTS)
 
 
 def events_process(*, wait_seconds: int = 0, max_messages: int = 10) -> dict:

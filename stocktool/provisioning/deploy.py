@@ -1,15 +1,15 @@
-"""Deploy the Lambda functions: package, role, function, schedule. Idempotent; a dry run only reads."""
+"""Deploy the Lambda functions: package, role, function, schedule. Idempotent; a dry run only reads.
+``python manage.py deploy_lambdas`` runs it."""
 
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 
-from stocktool.provisioning import iam_policy, lambdas
-from stocktool.provisioning.resources import Step
-
-from . import FUNCTIONS, LambdaFunction
+from . import iam_policy, lambdas
+from .functions import FUNCTIONS, LambdaFunction
 from .packaging import Package, package_build
+from .resources import Step
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import PROJECT_ROOT, LambdaFunction
+from .functions import PROJECT_ROOT, LambdaFunction
 
 BUILD_DIR = PROJECT_ROOT / "var" / "lambda-build"
 # Lambda's Python runtimes include the SDK: https://docs.aws.amazon.com/lambda/latest/dg/lambda-python.html
@@ -86,7 +86,8 @@ def code_files(function: LambdaFunction) -> list[tuple[str, Path]]:
     for package in function.packages:
         root = PROJECT_ROOT / package
         files += [(p.relative_to(PROJECT_ROOT).as_posix(), p) for p in _walk(root)]
-    return sorted(files)
+    # Provisioning (this code among it) creates resources; a function only uses them.
+    return sorted((name, p) for name, p in files if not name.startswith("stocktool/provisioning/"))
 
 
 def _walk(root: Path) -> list[Path]:
