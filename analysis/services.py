@@ -9,6 +9,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.db import OperationalError, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 from rapidfuzz import fuzz, process
 
 from stocktool import aws
@@ -156,14 +157,12 @@ def analysis_request(*, user, symbols, weights=None, analysis_type="risk_assessm
 def _broker_errors(app) -> tuple[type[BaseException], ...]:
     """What a failed publish raises: kombu's OperationalError, the transport's connection and channel errors
     (botocore's on SQS), and this layer's AWSError."""
-    from kombu.exceptions import OperationalError as BrokerError
-
     with app.connection_for_write() as connection:  # not connected: only its transport's error classes
         return (BrokerError, AWSError, *connection.connection_errors, *connection.channel_errors)
 
 
 def _enqueue(job: AnalysisJob) -> bool:
-    from .tasks import analysis_run_task
+    from .tasks import analysis_run_task  # (tasks.py imports this module: a cycle)
 
     try:
         if settings.SQS_ENABLED and not aws.available("sqs"):

@@ -6,7 +6,10 @@ class KnowledgeConfig(AppConfig):
     name = "knowledge"
 
     def ready(self) -> None:
-        from stocktool.events import handler_register, periodic_register
+        from stocktool.events import (  # (it reaches models: not before ready)
+            handler_register,
+            periodic_register,
+        )
 
         from .handlers import (  # (its imports reach models: not before ready)
             index_reconcile_run,

@@ -9,6 +9,8 @@ import re
 from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 
+from celery import signals
+
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 HEADER = "X-Request-ID"
@@ -83,8 +85,6 @@ def _on_task_postrun(task_id=None, **kwargs) -> None:
 
 
 def connect_celery() -> None:
-    from celery import signals
-
     signals.before_task_publish.connect(_on_before_task_publish, weak=False, dispatch_uid="stocktool-rid-pub")
     signals.task_prerun.connect(_on_task_prerun, weak=False, dispatch_uid="stocktool-rid-pre")
     signals.task_postrun.connect(_on_task_postrun, weak=False, dispatch_uid="stocktool-rid-post")

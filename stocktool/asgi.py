@@ -19,6 +19,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from stocktool.events import EventsListener  # noqa: E402
 from stocktool.lifecycle import process_stop  # noqa: E402
 from stocktool.routing import websocket_urlpatterns  # noqa: E402
 
@@ -40,8 +41,6 @@ async def lifespan(receive, send) -> None:
         message = await receive()
         if message["type"] == "lifespan.startup":
             if settings.EVENTS_LISTENER == "web" and settings.SQS_ENABLED and settings.SNS_ENABLED:
-                from stocktool.events import EventsListener
-
                 listener = EventsListener()
                 listener.start()
                 logger.info("events consumer started in the web process")

@@ -3,7 +3,11 @@
 import os
 from collections.abc import Mapping
 
-from celery import Celery
+from celery import Celery, signals
+from django.conf import settings
+
+from stocktool import kombu_fixes, visibility
+from stocktool.aws.sqs import queue_url
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stocktool.settings.base")
 
@@ -14,10 +18,6 @@ app.autodiscover_tasks()
 
 def _keep_long_tasks_hidden() -> None:
     """The worker extends its SQS messages' visibility while it holds them (stocktool/visibility.py)."""
-    from celery import signals
-
-    from stocktool import visibility
-
     signals.worker_ready.connect(visibility.on_worker_ready, weak=False, dispatch_uid="stocktool-visibility")
     signals.worker_shutdown.connect(visibility.on_worker_shutdown, weak=False,
                                     dispatch_uid="stocktool-visibility-stop")
@@ -41,8 +41,6 @@ class PredefinedQueues(Mapping):
         if name not in self._names:
             raise KeyError(name)
         if name not in self._resolved:
-            from stocktool.aws.sqs import queue_url
-
             self._resolved[name] = {"url": queue_url(name)}
         return self._resolved[name]
 
@@ -55,8 +53,6 @@ class PredefinedQueues(Mapping):
 
 @app.on_after_configure.connect
 def _predefine_queues(sender, **kwargs):
-    from django.conf import settings
-
     if not settings.SQS_ENABLED:
         return
     options = dict(sender.conf.broker_transport_options or {})
@@ -67,104 +63,5 @@ def _predefine_queues(sender, **kwargs):
     sender.conf.broker_transport_options = options
 
 
-def _survive_failed_polls() -> None:
-    """Keep the worker alive while SQS is unreachable.
-
-    kombu 5.7.0's async SQS client turns a failed ReceiveMessage (timeout, 5xx, connection refused) into
-    ``[]``, which ``Channel._on_messages_ready`` then calls ``.get`` on: the worker crashes with
-    AttributeError. Treat it as an empty poll, and pause a second so a dead endpoint is not hammered.
-    """
-    import logging
-    import time
-
-    from kombu.transport import SQS
-
-    original = SQS.Channel._on_messages_ready
-    if getattr(original, "_stocktool_patched", False):
-        return
-    log = logging.getLogger("stocktool.celery")
-
-    def _on_messages_ready(self, queue, qname, messages):
-        if isinstance(messages, dict):
-            return original(self, queue, qname, messages)
-        log.warning("SQS poll of %s failed (endpoint unreachable or erroring); retrying in 1 s", qname)
-        time.sleep(1)
-        return 0
-
-    _on_messages_ready._stocktool_patched = True
-    SQS.Channel._on_messages_ready = _on_messages_ready
-
-
-class _ReadyQueue(dict):
-    """The event loop's pending callbacks in the order they were queued (kombu keeps them in a set)."""
-
-    def add(self, callback) -> None:
-        self[callback] = None
-
-
-def _no_idle_waits_in_the_event_loop() -> None:
-    """Stop the worker's event loop from idling while callbacks are queued (two fixes to kombu 5.7.0's Hub).
-
-    Each pass of ``Hub.create_loop`` runs the queued ``call_soon`` callbacks, then the timers, then waits:
-    ``poll(timeout)``, or ``sleep(min(timeout, 0.1))`` when no socket is registered, as on SQS between two
-    requests (pycurl's sockets are the only ones). A callback queued during the pass waits for that; the
-    loop's thread does not wake it. With late acks, the ack and the next ReceiveMessage are such callbacks:
-
-    - pycurl sometimes completes a ReceiveMessage inside its timer (``CurlClient._timeout_check``) rather
-      than on a socket event. The task runs, but its ack and the next poll wait 100 ms, and so does the
-      next task (in benchmarks/bench_queue.py: 2 to 15 of 200 tasks sent back to back took 108 to 148 ms).
-      Fix: when the timers queued callbacks, the wait is 0.
-    - The callbacks run in set order, so the next poll can run before the acks that free its prefetch
-      slots: it finds no slot, queues itself again and waits 100 ms (30 to 40 times in a 300-task burst,
-      a third of the time). Fix: run them in the order they were queued (acks come first).
-
-    A poll that re-queues itself while every prefetch slot is busy still waits as before, so nothing spins.
-    Skipped if kombu's Hub no longer looks like this; drop it once kombu runs timer-queued callbacks at once.
-    """
-    from kombu.asynchronous.hub import Hub
-
-    original = Hub.fire_timers
-    if getattr(original, "_stocktool_patched", False):
-        return
-    if not {"_ready", "_ready_lock"} <= set(Hub.__init__.__code__.co_names) or not hasattr(Hub, "_pop_ready"):
-        return
-
-    def fire_timers(self, *args, **kwargs):
-        queued_before = len(self._ready)
-        delay = original(self, *args, **kwargs)
-        return 0 if len(self._ready) > queued_before else delay
-
-    def _pop_ready(self):
-        with self._ready_lock:
-            ready, self._ready = self._ready, _ReadyQueue()
-            return ready
-
-    fire_timers._stocktool_patched = True
-    Hub.fire_timers = fire_timers
-    Hub._pop_ready = _pop_ready
-
-
-def _sqs_clients_behind_the_breaker() -> None:
-    """Put kombu's boto3 SQS clients behind the AWS layer's circuit breaker (stocktool/aws/breaker.py).
-
-    A web process publishing while SQS is down then fails within kombu's publish retries instead of waiting
-    out every attempt's timeout; the timeouts themselves come from ``client-config`` in the transport options.
-    """
-    from kombu.transport import SQS
-
-    original = SQS.Channel._new_boto_client
-    if getattr(original, "_stocktool_patched", False):
-        return
-
-    def _new_boto_client(self, service, *args, **kwargs):
-        from stocktool.aws import breaker
-
-        return breaker.attach(original(self, service, *args, **kwargs), endpoint=self.endpoint_url, service=service)
-
-    _new_boto_client._stocktool_patched = True
-    SQS.Channel._new_boto_client = _new_boto_client
-
-
-_survive_failed_polls()
-_no_idle_waits_in_the_event_loop()
-_sqs_clients_behind_the_breaker()
+# kombu 5.7.0's bugs on SQS, worked around in one module, each for the releases it applies to.
+kombu_fixes.apply()

@@ -15,15 +15,16 @@ import logging
 import threading
 import time
 
+from celery.worker import state
+from django.conf import settings
+
+from stocktool.aws.sqs import change_visibility
+
 logger = logging.getLogger(__name__)
 
 
 class VisibilityHeartbeat:
     def __init__(self, timeout: int, *, held=None, extend=None):
-        from celery.worker import state
-
-        from stocktool.aws.sqs import change_visibility
-
         self.timeout = timeout
         self.every = max(1.0, timeout / 3)
         self.held = held or (lambda: list(state.reserved_requests))
@@ -77,8 +78,6 @@ _heartbeat: VisibilityHeartbeat | None = None
 
 def on_worker_ready(**kwargs) -> None:
     global _heartbeat
-    from django.conf import settings
-
     if not settings.SQS_ENABLED:
         return
     _heartbeat = VisibilityHeartbeat(settings.SQS_VISIBILITY_TIMEOUT)

@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 import numpy as np
+from django.conf import settings
 
 from analysis import risk
 
@@ -45,8 +46,6 @@ def bars_summary(bars: list[dict]) -> dict:
 
 
 def _risk_free_rate() -> float:
-    from django.conf import settings
-
     return float(getattr(settings, "ANALYSIS_RISK_FREE_RATE", 0.0))
 
 

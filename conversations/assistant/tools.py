@@ -14,6 +14,9 @@ from typing import Any
 
 from analysis import market_data
 from analysis.market_data import MarketDataError
+from analysis.services import AnalysisRequestError, AnalysisUnavailable, analysis_request
+from knowledge.ranking import tokenize
+from knowledge.selectors import document_url, knowledge_passages, knowledge_search
 from monitoring import metrics
 
 from .series import bars_summary, bars_window, chart_dates, chart_points, growth_points
@@ -146,9 +149,6 @@ def search_symbols(*, query: str, context: ToolContext | None = None) -> dict:
 
 
 def search_knowledge(*, query: str, limit: int = 3, context: ToolContext | None = None) -> dict:
-    from knowledge.ranking import tokenize
-    from knowledge.selectors import document_url, knowledge_search
-
     hits = knowledge_search(query=query, limit=max(1, min(int(limit), 8)))
     wanted = set(tokenize(query))
     results = []
@@ -172,8 +172,6 @@ INTRO_WORDS = 90
 
 def _intro_passage(document_id):
     """The document's opening passage, with the next one when the opening is short (the formula, usually)."""
-    from knowledge.selectors import knowledge_passages
-
     passages = knowledge_passages(document_ids=[document_id]).get(document_id, [])[:2]
     if not passages or passages[0]["passage"] != 0:
         return None
@@ -187,8 +185,6 @@ def _intro_passage(document_id):
 def start_portfolio_analysis(*, symbols: list[str], weights: list[float] | None = None,
                              analysis_type: str = "risk_assessment", period: str = "1y",
                              context: ToolContext | None = None) -> dict:
-    from analysis.services import AnalysisRequestError, AnalysisUnavailable, analysis_request
-
     user = context.user if context else None
     if user is None or not getattr(user, "is_authenticated", False):
         raise ToolError("log in to run a portfolio analysis")

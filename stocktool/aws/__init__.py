@@ -4,7 +4,14 @@ from collections.abc import Callable
 
 from django.conf import settings
 
+from . import breaker
+from .cloudwatch import CloudWatchService
+from .dynamodb import StockCache
 from .errors import AWSError, AWSUnavailable
+from .s3 import S3Service
+from .session import endpoint_url
+from .sns import SNSService
+from .sqs import SQSService
 
 
 def available(service: str) -> bool:
@@ -12,15 +19,10 @@ def available(service: str) -> bool:
 
     For callers with a costlier way in than a boto3 call, such as a Celery publish through kombu's producer pool.
     """
-    from . import breaker
-    from .session import endpoint_url
-
     return breaker.circuit_for(endpoint_url(service), service).state != "open"
 
 
 def get_s3_service():
-    from .s3 import S3Service
-
     return S3Service(settings.S3_BUCKET_NAME)
 
 
@@ -34,8 +36,6 @@ def register_dynamodb_service(kind: str, factory: Callable[[], object]) -> None:
 
 
 def get_dynamodb_service(kind: str = "conversation"):
-    from .dynamodb import StockCache
-
     if kind == "cache":
         return StockCache(settings.DYNAMODB_TABLE_CACHE)
     factory = _DYNAMODB_SERVICES.get("conversation" if kind == "conversations" else kind)
@@ -45,20 +45,14 @@ def get_dynamodb_service(kind: str = "conversation"):
 
 
 def get_sqs_service():
-    from .sqs import SQSService
-
     return SQSService(settings.SQS_QUEUE_ANALYSIS, settings.SQS_QUEUE_ANALYSIS_DLQ)
 
 
 def get_sns_service():
-    from .sns import SNSService
-
     return SNSService(settings.SNS_TOPIC_NOTIFICATIONS)
 
 
 def get_cloudwatch_service():
-    from .cloudwatch import CloudWatchService
-
     return CloudWatchService(settings.CLOUDWATCH_NAMESPACE)
 
 

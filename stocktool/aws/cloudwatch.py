@@ -84,7 +84,7 @@ class CloudWatchService:
 
     def track_queue_depth(self) -> dict[str, int]:
         """Sample the analysis queue and its dead-letter queue (two SQS calls) and record ``QueueDepth``."""
-        from . import get_sqs_service
+        from . import get_sqs_service  # (the package imports this module: a cycle)
 
         sqs = get_sqs_service()
         depths = {"analysis": sqs.depth(), "dlq": sqs.depth(dead_letter=True)}

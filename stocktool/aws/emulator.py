@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from urllib.parse import urlsplit
 
 
 class EmulatorError(RuntimeError):
@@ -78,7 +79,5 @@ class Emulator:
 
 def port_open(url: str) -> bool:
     """Return whether something accepts connections at ``url``'s host and port."""
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     return port_in_use(parts.hostname or "127.0.0.1", parts.port or (443 if parts.scheme == "https" else 80))

@@ -6,6 +6,7 @@ import threading
 from collections import OrderedDict
 
 from knowledge.ranking import query_terms, tokenize
+from knowledge.selectors import knowledge_passages, knowledge_spellings, knowledge_term_weights
 
 from .. import formatting as fmt
 from ..tools import KNOWLEDGE_SOURCE
@@ -129,8 +130,6 @@ def _titles(state: State) -> str:
 
 def evidence_gather(state: State, text: str, *, follow_up: bool = False):
     """Search the knowledge base for the question (one tool call) and weigh what it found: an Evidence."""
-    from knowledge.selectors import knowledge_passages, knowledge_spellings, knowledge_term_weights
-
     corrections = knowledge_spellings(words=reading_question.misspelt_candidates(text))
     text = reading_question.respell(text, corrections)
     context = state.turn.context

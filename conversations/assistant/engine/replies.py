@@ -4,6 +4,8 @@ for greetings, help and questions the assistant cannot answer."""
 from dataclasses import dataclass, field
 from typing import Any
 
+from analysis import market_data
+
 from .. import formatting as fmt
 from ..cards import sources_from_result, sources_merge
 from ..provider import Provider, Turn
@@ -123,9 +125,7 @@ def answer_unknown_symbol(state: State):
 
 
 def _unknown_sentence(names: str) -> str:
-    from analysis.market_data import provider_get
-
-    return f"I couldn't find a stock listing for {names} with the {provider_get().name} market data provider."
+    return f"I couldn't find a stock listing for {names} with the {market_data.provider_get().name} market data provider."
 
 
 def unknown_note(state: State) -> list[str]:
@@ -136,9 +136,7 @@ def unknown_note(state: State) -> list[str]:
 
 
 def _no_data_sentence() -> str:
-    from analysis.market_data import provider_get
-
-    return (f"I can only give market data for listed stocks and funds ({provider_get().name} provider), and I "
+    return (f"I can only give market data for listed stocks and funds ({market_data.provider_get().name} provider), and I "
             "found none named in your question, nor anything in the knowledge base that answers it.")
 
 
