@@ -74,7 +74,10 @@ def document_upload(*, name: str, content: bytes, title: str = "", user=None,
 def _stored_version(key: str) -> tuple[str, str]:
     if not uses_s3():
         return "", ""
-    head = get_s3_service().head(key)
+    written = getattr(KnowledgeDocument._meta.get_field("file").storage, "last_put", lambda key: None)(key)
+    if written:  # the PUT's own answer
+        return written
+    head = get_s3_service().head(key)  # (a multipart upload's answer has no version id)
     if head is None:
         raise AWSError(f"{key} vanished right after its upload")
     return head.get("VersionId") or "", head["ETag"].strip('"')
