@@ -16,7 +16,6 @@ import functools
 import itertools
 import math
 import pickle
-import random
 import time
 import zlib
 
@@ -26,15 +25,13 @@ from django.conf import settings
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache, InvalidCacheKey
 from django.utils.functional import cached_property
 
-from .dynamodb import TTL_ATTRIBUTE
-from .errors import AWSError, error_code, translate
+from .dynamodb import TTL_ATTRIBUTE, backoff, batch_get, batch_write
+from .errors import error_code, translate
 from .session import client
 
 MAX_ITEM_BYTES = 400_000  # AWS documents 400 KB; moto refuses items past 405,000 bytes
 MAX_KEY_BYTES = 2048  # DynamoDB's partition key limit
 MAX_NUMBER = 10**38  # a DynamoDB Number keeps 38 significant digits; larger ints are pickled
-BATCH_GET = 100
-BATCH_WRITE = 25
 VALUE_ATTRIBUTES = ("n", "p", "z")
 _CONDITION_FAILED = "ConditionalCheckFailedException"
 _LIVE = "(attribute_not_exists(exp) OR exp > :now)"
@@ -68,11 +65,6 @@ def _succeeded(call, **kwargs) -> bool:
             return False
         raise
     return True
-
-
-def _chunks(items: list, size: int):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _live(item: dict | None, now: float) -> bool:
@@ -141,11 +133,7 @@ class DynamoDBCacheClient:
         return item
 
     def _backoff(self, attempt: int, what: str) -> None:
-        """Sleep before another attempt (exponential, jittered), or give up after max_attempts."""
-        if attempt + 1 >= self._max_attempts:
-            raise AWSError(f"cache {what} on {self._table}: gave up after {self._max_attempts} attempts "
-                           "(throttled or contended)")
-        time.sleep(random.uniform(0.5, 1.0) * min(2.0, 0.05 * 2**attempt))
+        backoff(attempt, f"cache {what} on {self._table}", self._max_attempts)
 
     @_aws_errors("add")
     def add(self, key: str, value, timeout: float | None) -> bool:
@@ -242,29 +230,15 @@ class DynamoDBCacheClient:
     def get_many(self, keys) -> dict:
         found = {}
         keys = list(dict.fromkeys(keys))  # BatchGetItem refuses duplicate keys
-        for chunk in _chunks(keys, BATCH_GET):
-            request = {self._table: {"Keys": [{"cache_key": {"S": k}} for k in chunk],
-                                     "ConsistentRead": self._consistent, "ProjectionExpression": _READ}}
-            for attempt in itertools.count():
-                resp = self._ddb().batch_get_item(RequestItems=request)
-                now = time.time()
-                for item in resp["Responses"].get(self._table, ()):
-                    if _live(item, now):
-                        found[item["cache_key"]["S"]] = _decode(item)
-                request = resp.get("UnprocessedKeys")
-                if not request:
-                    break
-                self._backoff(attempt, "get_many")
+        now = time.time()
+        for item in batch_get(self._table, [{"cache_key": {"S": k}} for k in keys], consistent=self._consistent,
+                              projection=_READ, max_attempts=self._max_attempts):
+            if _live(item, now):
+                found[item["cache_key"]["S"]] = _decode(item)
         return found
 
     def _batch_write(self, requests: list[dict], what: str) -> None:
-        for chunk in _chunks(requests, BATCH_WRITE):
-            pending = {self._table: chunk}
-            for attempt in itertools.count():
-                pending = self._ddb().batch_write_item(RequestItems=pending).get("UnprocessedItems")
-                if not pending:
-                    break
-                self._backoff(attempt, what)
+        batch_write(self._table, requests, max_attempts=self._max_attempts)
 
     @_aws_errors("set_many")
     def set_many(self, data: dict, timeout: float | None) -> None:

@@ -4,6 +4,7 @@
 DynamoDB's TTL sweep runs late (up to 48 h on AWS, never on moto), so every read checks ``expires_at``.
 """
 
+import itertools
 import json
 import logging
 import random
@@ -14,7 +15,7 @@ from decimal import Decimal
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .errors import AWSError, translate
+from .errors import AWSError, translate, translated
 from .session import client
 
 TTL_ATTRIBUTE = "expires_at"  # every table's time-to-live attribute (epoch seconds)
@@ -64,41 +65,45 @@ def item_size(item: dict) -> int:
     return sum(len(k.encode()) + len(json.dumps(v, default=str).encode()) for k, v in item.items())
 
 
-def batch_get(table: str, keys: list[dict]) -> list[dict]:
-    """BatchGetItem in chunks of 100, retrying unprocessed keys with back-off."""
+BATCH_GET, BATCH_WRITE = 100, 25  # DynamoDB's limits per BatchGetItem and BatchWriteItem
+BATCH_ATTEMPTS = 8
+
+
+def backoff(attempt: int, what: str, max_attempts: int = BATCH_ATTEMPTS) -> None:
+    """Sleep before another attempt (exponential, jittered, at most 2 s), or give up after ``max_attempts``."""
+    if attempt + 1 >= max_attempts:
+        raise AWSError(f"{what}: gave up after {max_attempts} attempts (throttled or contended)")
+    time.sleep(random.uniform(0.5, 1.0) * min(2.0, 0.05 * 2**attempt))
+
+
+def batch_get(table: str, keys: list[dict], *, consistent: bool = True, projection: str | None = None,
+              max_attempts: int = BATCH_ATTEMPTS) -> list[dict]:
+    """BatchGetItem in chunks of 100, retrying unprocessed keys with back-off; the items found."""
     found: list[dict] = []
-    for start in range(0, len(keys), 100):
-        request = {table: {"Keys": keys[start:start + 100], "ConsistentRead": True}}
-        for attempt in range(8):
-            try:
+    for start in range(0, len(keys), BATCH_GET):
+        request = {table: {"Keys": keys[start:start + BATCH_GET], "ConsistentRead": consistent,
+                           **({"ProjectionExpression": projection} if projection else {})}}
+        for attempt in itertools.count():
+            with translated(f"BatchGetItem on {table}"):
                 resp = client("dynamodb").batch_get_item(RequestItems=request)
-            except (ClientError, BotoCoreError) as exc:
-                raise translate(exc, f"BatchGetItem on {table}") from exc
             found += resp.get("Responses", {}).get(table, [])
             request = resp.get("UnprocessedKeys") or {}
             if not request:
                 break
-            time.sleep(random.uniform(0, 0.01 * 2**attempt))
-        else:
-            raise AWSError(f"BatchGetItem on {table}: keys still unprocessed after retries")
+            backoff(attempt, f"BatchGetItem on {table}", max_attempts)
     return found
 
 
-def batch_write(table: str, requests: list[dict]) -> None:
+def batch_write(table: str, requests: list[dict], *, max_attempts: int = BATCH_ATTEMPTS) -> None:
     """BatchWriteItem in chunks of 25, retrying unprocessed items with back-off."""
-    for start in range(0, len(requests), 25):
-        pending = {table: requests[start:start + 25]}
-        for attempt in range(8):
-            try:
-                resp = client("dynamodb").batch_write_item(RequestItems=pending)
-            except (ClientError, BotoCoreError) as exc:
-                raise translate(exc, f"BatchWriteItem on {table}") from exc
-            pending = resp.get("UnprocessedItems") or {}
+    for start in range(0, len(requests), BATCH_WRITE):
+        pending = {table: requests[start:start + BATCH_WRITE]}
+        for attempt in itertools.count():
+            with translated(f"BatchWriteItem on {table}"):
+                pending = client("dynamodb").batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
             if not pending:
                 break
-            time.sleep(random.uniform(0, 0.01 * 2**attempt))
-        else:
-            raise AWSError(f"BatchWriteItem on {table}: items still unprocessed after retries")
+            backoff(attempt, f"BatchWriteItem on {table}", max_attempts)
 
 
 class StockCache:
