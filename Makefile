@@ -9,7 +9,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 EMULATED := $(filter-out false,$(if $(strip $(AWS_ENDPOINT_URL)),$(filter http://127.0.0.1:4566 http://localhost:4566,$(AWS_ENDPOINT_URL)),$(or $(USE_LOCALSTACK),true)))
 PROCESSES := $(if $(EMULATED),emulator web worker,web worker)
 
-.PHONY: run test faults load outage install install-test assets chromium emulator bootstrap lint bench clean help
+.PHONY: run test faults load outage install install-test assets chromium emulator bootstrap lint typecheck bench clean help
 
 help:
 	@echo "make run    start emulator, resources, migrations, demo user, web (:8000) and worker"
@@ -80,6 +80,11 @@ bootstrap: install
 
 lint: install-test
 	$(BIN)/ruff check .
+
+# The type check: the AWS layer, provisioning, the project package's modules, the apps' services and selectors.
+TYPED := stocktool/aws stocktool/provisioning stocktool/*.py $(wildcard */services.py */selectors.py)
+typecheck: install-test
+	$(BIN)/mypy $(TYPED)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache node_modules $(VENDOR)

@@ -133,6 +133,7 @@ def chat_send(*, user, message, conversation_id: str | None = None, provider: Pr
     for event in chat_run(prepared):
         if event["type"] in ("done", "error"):
             last = event
+    assert last is not None  # chat_run always ends with "done" or "error"
     return {**last, "conversation_id": prepared.conversation_id}
 
 

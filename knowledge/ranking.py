@@ -7,6 +7,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import snowballstemmer
 
@@ -273,8 +274,8 @@ def passage_terms(*, title: str, heading: str, text: str) -> dict[str, int]:
 class Entry:
     """One passage as the index sees it; ``ref`` is whatever the caller needs back (a row, an id)."""
 
-    ref: object
-    doc: object
+    ref: Any
+    doc: Any
     terms: dict
 
 

@@ -4,6 +4,7 @@ import re
 import threading
 import time
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
@@ -17,10 +18,21 @@ from .ranking import BM25Index, Entry, snippet, stem, tokenize
 from .storage import uses_s3
 
 _lock = threading.Lock()
-_cache: dict = {"token": None, "index": None}
+_cache: dict[str, Any] = {"token": None, "index": None}
 
 
-_checked = {"token": None, "at": 0.0}
+_checked: dict[str, Any] = {"token": None, "at": 0.0}
+
+
+class KnowledgeIndex(BM25Index):
+    """The BM25 index of the passages, with what the knowledge base adds: its documents by id, the terms of
+    their titles, and (once asked for) the vocabulary misspellings are read against."""
+
+    def __init__(self, entries: list[Entry], documents: dict[int, Any]):
+        super().__init__(entries)
+        self.documents = documents
+        self.title_terms = frozenset(term for d in documents.values() for term in tokenize(d["title"] or ""))
+        self.vocabulary: list[str] | None = None
 
 
 def _current_token() -> str:
@@ -38,7 +50,7 @@ def knowledge_index_forget_check() -> None:
     _checked["token"] = None
 
 
-def knowledge_index() -> BM25Index:
+def knowledge_index() -> KnowledgeIndex:
     """This process's in-memory BM25 index, reloaded from the database when another writer changed it."""
     token = _current_token()
     if _cache["index"] is not None and _cache["token"] == token:
@@ -49,17 +61,14 @@ def knowledge_index() -> BM25Index:
     return _cache["index"]
 
 
-def _load_index() -> BM25Index:
+def _load_index() -> KnowledgeIndex:
     docs = {d["id"]: d for d in KnowledgeDocument.objects.filter(status=KnowledgeDocument.Status.INDEXED)
             .values("id", "title", "key", "version_id")}
     rows = KnowledgePassage.objects.filter(document_id__in=list(docs)).values_list(
         "document_id", "ordinal", "heading", "text", "terms")
     entries = [Entry(ref=(ordinal, heading, text), doc=doc_id, terms=terms)
                for doc_id, ordinal, heading, text, terms in rows]
-    index = BM25Index(entries)
-    index.documents = docs
-    index.title_terms = frozenset(term for d in docs.values() for term in tokenize(d["title"] or ""))
-    return index
+    return KnowledgeIndex(entries, docs)
 
 
 def knowledge_search(*, query: str, limit: int = 5, per_document: int = 1) -> list[dict]:
@@ -167,11 +176,11 @@ def knowledge_spellings(*, words) -> dict[str, str]:
     return out
 
 
-def _vocabulary(index: BM25Index) -> list[str]:
+def _vocabulary(index: KnowledgeIndex) -> list[str]:
     """The words of the indexed titles, headings and passages (five letters or more), once per index."""
-    vocabulary = getattr(index, "vocabulary", None)
+    vocabulary = index.vocabulary
     if vocabulary is None:
-        words = set()
+        words: set[str] = set()
         for entry in index.entries:
             _, heading, text = entry.ref
             words.update(re.findall(r"[a-z]{5,}", f"{heading} {text}".lower()))

@@ -3,6 +3,7 @@
 import hashlib
 import logging
 import uuid
+from typing import Any
 from urllib.parse import quote, unquote
 
 from django.conf import settings
@@ -50,7 +51,7 @@ def document_upload(*, name: str, content: bytes, title: str = "", user=None,
     doc, created = KnowledgeDocument.objects.get_or_create(
         key=key, defaults={"file": key, "title": title or parsed.title, "status": Status.PENDING})
     existed = not created
-    upload = ContentFile(content, name=name)
+    upload: Any = ContentFile(content, name=name)  # (with the two attributes KnowledgeS3Storage reads)
     upload.content_type = parsed.content_type
     sha = hashlib.sha256(content).hexdigest()
     upload.s3_metadata = {"sha256": sha, **({"title": quote(title)} if title else {})}
@@ -173,7 +174,7 @@ def document_sync_from_s3(*, key: str, version_hint: str = "", force: bool = Fal
         return document_forget(key=key)
     version, etag = head.get("VersionId") or "", head["ETag"].strip('"')
     same = doc is not None and (doc.version_id == version if version else doc.etag == etag)
-    if not force and same and doc.status in (Status.INDEXED, Status.FAILED):
+    if not force and same and doc is not None and doc.status in (Status.INDEXED, Status.FAILED):
         return "unchanged"
     obj = s3.get(key, version_id=version or None)
     if obj is None:

@@ -100,7 +100,7 @@ def time_chart(title: str, series: Sequence[Series], *, fmt: Format = Format(), 
     """``series`` ((label, [(when, value), ...]), ...) over time. Series with no values are left out (and out of
     the legend); with none left the chart says ``empty`` when a window (``start``, ``end``) is given, else there
     is no chart (None). ``intraday`` writes times rather than dates; ``css`` names each series' class (s0...)."""
-    plotted = []
+    plotted: list[tuple[str, list[tuple[datetime, float]], str]] = []
     for k, (label, points) in enumerate(series):
         kept = [(as_datetime(w), float(v)) for w, v in points if v is not None and math.isfinite(float(v))]
         if kept:

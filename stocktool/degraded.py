@@ -8,7 +8,7 @@ once an endpoint is known to be down.
 
 import logging
 
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from stocktool.aws import AWSError
@@ -31,6 +31,7 @@ class AWSUnavailableMiddleware:
         if not isinstance(exception, AWSError):
             return None
         logger.warning("%s %s answered 503: %s", request.method, request.path, exception)
+        response: HttpResponse
         if request.path.startswith("/api/"):
             response = JsonResponse({"error": MESSAGE}, status=503)
         else:

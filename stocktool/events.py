@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -150,7 +150,7 @@ async def events_batch(*, wait_seconds: int = 2, layer=None) -> dict:
             elif isinstance(payload, Handle):
                 await asyncio.to_thread(payload.work, payload.payload)
             elif kind == "push" and layer is not None:
-                group, event = payload
+                group, event = cast(tuple[str, dict], payload)  # ("push", (group, event)), as event_route says
                 event_id = event["payload"].get("event_id")
                 if not await _first_delivery(event_id):
                     kind = "duplicate"
@@ -201,10 +201,10 @@ class EventsListener:
     def __init__(self, *, wait_seconds: int = 2, every: dict[str, float] | None = None):
         self.stop = asyncio.Event()
         self.task: asyncio.Task | None = None
-        self.options = {"wait_seconds": wait_seconds, "every": every}
+        self.wait_seconds, self.every = wait_seconds, every
 
     def start(self) -> None:
-        self.task = asyncio.get_running_loop().create_task(events_run(self.stop, **self.options),
+        self.task = asyncio.get_running_loop().create_task(events_run(self.stop, wait_seconds=self.wait_seconds, every=self.every),
                                                            name="events-listener")
 
     async def close(self, timeout: float = 30) -> None:

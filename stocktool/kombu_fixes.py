@@ -54,7 +54,15 @@ RANGE = "5.7.x"
 
 def applies(kombu_version: str) -> bool:
     found = re.match(r"(\d+)\.(\d+)", kombu_version)
-    return bool(found) and APPLIES_TO[0] <= (int(found[1]), int(found[2])) < APPLIES_TO[1]
+    if found is None:
+        return False
+    return APPLIES_TO[0] <= (int(found[1]), int(found[2])) < APPLIES_TO[1]
+
+
+def _replace(owner: type, name: str, new) -> None:
+    """Put ``new`` in place of ``owner.name``, keeping kombu's own as ``new.kombu_original`` (for ``undo``)."""
+    setattr(new, "kombu_original", getattr(owner, name))
+    setattr(owner, name, new)
 
 
 @dataclass(frozen=True)
@@ -76,8 +84,7 @@ def _survive_failed_polls() -> None:
         time.sleep(1)
         return 0
 
-    _on_messages_ready.kombu_original = original
-    SQS.Channel._on_messages_ready = _on_messages_ready
+    _replace(SQS.Channel, "_on_messages_ready", _on_messages_ready)
 
 
 # --- 2. idle waits in the event loop -----------------------------------------------------------------------
@@ -106,12 +113,9 @@ def _no_idle_waits_in_the_event_loop() -> None:
             ready, self._ready = self._ready, ReadyQueue()
             return ready
 
-    fire_timers.kombu_original = original
-    _pop_ready.kombu_original = Hub._pop_ready
-    __init__.kombu_original = original_init
-    Hub.__init__ = __init__
-    Hub.fire_timers = fire_timers
-    Hub._pop_ready = _pop_ready
+    _replace(Hub, "__init__", __init__)
+    _replace(Hub, "fire_timers", fire_timers)
+    _replace(Hub, "_pop_ready", _pop_ready)
 
 
 # --- 3. the breaker ----------------------------------------------------------------------------------------
@@ -126,8 +130,7 @@ def _sqs_clients_behind_the_breaker() -> None:
 
         return breaker.attach(original(self, service, *args, **kwargs), endpoint=self.endpoint_url, service=service)
 
-    _new_boto_client.kombu_original = original
-    SQS.Channel._new_boto_client = _new_boto_client
+    _replace(SQS.Channel, "_new_boto_client", _new_boto_client)
 
 
 # What each fix needs to find in kombu, so that a release that moved it is skipped rather than broken.

@@ -11,6 +11,7 @@ import random
 import time
 import zlib
 from decimal import Decimal
+from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
@@ -122,7 +123,7 @@ class StockCache:
 
     def put_cache_item(self, key: str, value, ttl_seconds: int = 300, namespace: str = "quotes") -> None:
         expires = time.time() + ttl_seconds
-        item = {
+        item: dict[str, Any] = {
             "symbol": {"S": key},
             "data_type": {"S": namespace},
             TTL_ATTRIBUTE: {"N": str(int(expires) + 1)},

@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
@@ -233,7 +233,7 @@ class S3Service:
         prefix = normalise_prefix(prefix)
         files, errors = scan_directory(root)
         remote = {o["key"]: o for o in self.list_files(prefix)}
-        stats = {"uploaded": 0, "unchanged": 0, "deleted": 0, "failed": len(errors), "errors": errors,
+        stats: dict[str, Any] = {"uploaded": 0, "unchanged": 0, "deleted": 0, "failed": len(errors), "errors": errors,
                  "changed": [], "unchanged_keys": [], "deleted_keys": [], "remote_keys": sorted(remote),
                  "dry_run": dry_run}
         plan = self._plan(root, files, prefix, remote, stats, check)

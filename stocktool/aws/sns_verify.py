@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 SNS_HOST = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
 MAX_AGE = timedelta(hours=1)
@@ -93,6 +93,9 @@ def verify(message: dict, *, topic_arns: set[str], now: datetime | None = None) 
         raise SignatureInvalid("message timestamp is too old or in the future")
     cert = _certificate(message.get("SigningCertURL", ""))
     try:
-        cert.public_key().verify(signature, canonical_string(message), padding.PKCS1v15(), algorithm())
+        key = cert.public_key()
+        if not isinstance(key, rsa.RSAPublicKey):  # SNS signs with RSA; any other key is not SNS's
+            raise SignatureInvalid("the signing certificate's key is not RSA")
+        key.verify(signature, canonical_string(message), padding.PKCS1v15(), algorithm())
     except InvalidSignature:
         raise SignatureInvalid("signature does not match the message") from None

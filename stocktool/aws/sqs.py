@@ -70,7 +70,7 @@ class SQSService:
         """Hand each message's decoded body to ``handler``; delete only those it handled."""
         stats = {"received": 0, "processed": 0, "failed": 0}
         messages = self.receive(max_messages=max_messages, wait_seconds=wait_seconds)
-        done = []
+        done: list[dict] = []
         for msg in messages:
             stats["received"] += 1
             try:

@@ -66,7 +66,7 @@ def _deploy(function: LambdaFunction, dry_run: bool, with_dependencies: bool,
 
 def function_environment(function: LambdaFunction) -> dict[str, str]:
     """The function's environment variables: its settings as the app has them, and its endpoint."""
-    env = {"DJANGO_SETTINGS_MODULE": function.settings_module}
+    env: dict[str, str] = {"DJANGO_SETTINGS_MODULE": function.settings_module}
     env.update({name: _text(getattr(settings, name)) for name in function.settings})
     if settings.AWS_ENDPOINT_URL:
         # An emulator: LocalStack gives its functions AWS_ENDPOINT_URL itself; LAMBDA_ENDPOINT_URL overrides.
@@ -78,7 +78,7 @@ def function_environment(function: LambdaFunction) -> dict[str, str]:
     if "MARKET_DATA_PROVIDER" in function.settings and settings.MARKET_DATA_PROVIDER == "alphavantage":
         # Lambda encrypts environment variables at rest; see docs/deployment.md on secrets.
         env["ALPHAVANTAGE_API_KEY"] = settings.ALPHAVANTAGE_API_KEY
-        env["ALPHAVANTAGE_BASE_URL"] = settings.ALPHAVANTAGE_BASE_URL
+        env["ALPHAVANTAGE_BASE_URL"] = settings.ALPHAVANTAGE_BASE_URL or ""
     return env
 
 

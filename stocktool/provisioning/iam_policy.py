@@ -100,7 +100,7 @@ def bedrock_models(account: str) -> list[str]:
 
 def _allow(sid: str, service: str, actions: str, resources: list[str], condition: dict | None = None) -> dict:
     """One Allow statement: ``actions`` are the service's action names, separated by spaces."""
-    statement = {"Sid": sid, "Effect": "Allow", "Action": sorted(f"{service}:{a}" for a in actions.split()),
+    statement: dict[str, object] = {"Sid": sid, "Effect": "Allow", "Action": sorted(f"{service}:{a}" for a in actions.split()),
                  "Resource": resources[0] if len(resources) == 1 else resources}
     if condition:
         statement["Condition"] = condition

@@ -172,8 +172,7 @@ def _write_zip(target: Path, files: list[tuple[str, Path]], base: Path | None = 
     try:
         if base:
             shutil.copyfile(base, tmp)
-        mode = "a" if base else "w"
-        with zipfile.ZipFile(tmp, mode, compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+        with zipfile.ZipFile(tmp, "a" if base else "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
             for arcname, path in files:
                 info = zipfile.ZipInfo(arcname, date_time=FIXED_TIME)
                 info.compress_type = zipfile.ZIP_DEFLATED

@@ -5,6 +5,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from botocore.exceptions import ClientError
 from django.conf import settings
@@ -94,7 +95,7 @@ def ensure_bucket(name: str) -> list[Step]:
     except ClientError as exc:
         if error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
             raise
-        kwargs = {"Bucket": name}
+        kwargs: dict[str, Any] = {"Bucket": name}
         if settings.AWS_DEFAULT_REGION != "us-east-1":
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": settings.AWS_DEFAULT_REGION}
         s3.create_bucket(**kwargs)
