@@ -64,6 +64,17 @@ def staff(django_user_model, settings):
                                                  is_superuser=True)
 
 
+def _log_in(tab, app: str, staff) -> None:
+    tab.goto(f"{app}/accounts/login/")
+    tab.fill("#id_username", staff.username)
+    tab.fill("#id_password", PASSWORD)
+    tab.click("form.login-form button[type=submit]")
+    try:
+        tab.wait_for_selector("#message", timeout=10_000)
+    except Exception:
+        raise AssertionError(f"after logging in: {tab.url}\n{tab.inner_text('body')[:1500]}") from None
+
+
 def _hover_shows_a_date_and_a_value(page, figure, expected: str) -> None:
     """The figure's chart is uPlot's (its SVG hidden); pointing at it puts that date's values in its legend."""
     from playwright.sync_api import expect
@@ -103,14 +114,7 @@ def test_every_page_works_fits_and_passes_axe(app, staff, tmp_path, width):
         page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
         audit = browser.new_context(viewport={"width": width, "height": 900}, bypass_csp=True).new_page()
         for tab in (page, audit):
-            tab.goto(f"{app}/accounts/login/")
-            tab.fill("#id_username", staff.username)
-            tab.fill("#id_password", PASSWORD)
-            tab.click("form.login-form button[type=submit]")
-            try:
-                tab.wait_for_selector("#message", timeout=10_000)
-            except Exception:
-                raise AssertionError(f"after logging in: {tab.url}\n{tab.inner_text('body')[:1500]}") from None
+            _log_in(tab, app, staff)
 
         def check(path: str) -> None:
             audit.goto(app + path)
@@ -211,11 +215,7 @@ def test_a_quick_analysis_shows_within_a_second_of_finishing_20_times_in_a_row(a
         context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)  # (the observer)
         context.add_init_script(SHOWN_AT)
         page = context.new_page()
-        page.goto(f"{app}/accounts/login/")
-        page.fill("#id_username", staff.username)
-        page.fill("#id_password", PASSWORD)
-        page.click("form.login-form button[type=submit]")
-        page.wait_for_selector("#message")
+        _log_in(page, app, staff)
         for run in range(20):
             page.goto(f"{app}/analysis/")
             page.fill("#id_symbols", "AAPL MSFT")

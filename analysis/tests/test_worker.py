@@ -239,7 +239,7 @@ def test_workers_killed_between_commit_and_publish_still_announce_every_analysis
 
     from django.contrib.auth import get_user_model
 
-    from analysis.tests.test_notifications import _connect
+    from analysis.tests.test_push import _connect
     from knowledge.handlers import events_process
     from stocktool.events import events_batch
     from stocktool.outbox import outbox_pending
