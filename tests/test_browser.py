@@ -75,6 +75,21 @@ def _log_in(tab, app: str, staff) -> None:
         raise AssertionError(f"after logging in: {tab.url}\n{tab.inner_text('body')[:1500]}") from None
 
 
+def _request_analysis(page, app: str, *, weights: str = "", analysis_type: str = "") -> None:
+    """AAPL and MSFT from the analyses page's form, then its page until the result is shown."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{app}/analysis/")
+    page.fill("#id_symbols", "AAPL MSFT")
+    if weights:
+        page.fill("#id_weights", weights)
+    if analysis_type:
+        page.select_option("#id_analysis_type", analysis_type)
+    page.click("form.card button[type=submit]")
+    page.wait_for_url("**/analysis/*/")
+    expect(page.locator("#analysis-result")).to_have_attribute("data-done", "true", timeout=30_000)
+
+
 def _hover_shows_a_date_and_a_value(page, figure, expected: str) -> None:
     """The figure's chart is uPlot's (its SVG hidden); pointing at it puts that date's values in its legend."""
     from playwright.sync_api import expect
@@ -147,12 +162,7 @@ def test_every_page_works_fits_and_passes_axe(app, staff, tmp_path, width):
         expect(answer.locator("cite", has_text="Quillmoor")).to_have_count(1)
 
         # An analysis from the form to its live result, explained.
-        page.goto(f"{app}/analysis/")
-        page.fill("#id_symbols", "AAPL MSFT")
-        page.fill("#id_weights", "60 40")
-        page.click("form.card button[type=submit]")
-        page.wait_for_url("**/analysis/*/")
-        expect(page.locator("#analysis-result")).to_have_attribute("data-done", "true", timeout=30_000)
+        _request_analysis(page, app, weights="60 40")
         expect(page.locator("#analysis-result")).to_contain_text("succeeded")
         expect(page.locator("table.holdings")).to_contain_text("60.0%")
         expect(page.locator("#analysis-result .chart-live canvas")).to_have_count(2)  # growth and drawdown
@@ -217,12 +227,7 @@ def test_a_quick_analysis_shows_within_a_second_of_finishing_20_times_in_a_row(a
         page = context.new_page()
         _log_in(page, app, staff)
         for run in range(20):
-            page.goto(f"{app}/analysis/")
-            page.fill("#id_symbols", "AAPL MSFT")
-            page.select_option("#id_analysis_type", "correlation")
-            page.click("form.card button[type=submit]")
-            page.wait_for_url("**/analysis/*/")
-            expect(page.locator("#analysis-result")).to_have_attribute("data-done", "true", timeout=15_000)
+            _request_analysis(page, app, analysis_type="correlation")
             expect(page.locator("table.heat")).to_be_visible()
             shown.append((page.url.rstrip("/").rsplit("/", 1)[-1], page.evaluate("window.__shownAt") / 1000,
                           page.evaluate("window.__doneAtLoad")))
