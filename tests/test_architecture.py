@@ -53,3 +53,24 @@ def test_provisioning_imports_no_app():
 def test_the_check_sees_relative_imports(folder):
     # (It would pass vacuously if it read nothing: each room imports the AWS layer, relatively or not.)
     assert any(name.startswith("stocktool.aws") for names in _imports(folder).values() for name in names)
+
+
+ROOMS = ("stocktool/aws", "stocktool/provisioning", "stocktool", *APPS, "lambda_functions")
+WIRING = {"stocktool/urls.py", "stocktool/routing.py"}  # the URL and WebSocket routes name every app's views
+
+
+def _room(name: str) -> str | None:
+    path = name.replace(".", "/")
+    return next((room for room in ROOMS if path == room or path.startswith(room + "/")), None)
+
+
+def test_no_two_rooms_import_each_other():
+    arrows: dict[str, set[str]] = {}
+    for folder in ROOMS:
+        for module, names in _imports(folder).items():
+            if module in WIRING or _room(module.removesuffix(".py")) != folder:
+                continue  # (a module of a room inside this folder: counted there)
+            arrows.setdefault(folder, set()).update(r for r in map(_room, names) if r and r != folder)
+    both_ways = sorted((a, b) for a, targets in arrows.items() for b in targets if a < b and a in arrows.get(b, ()))
+    assert both_ways == []
+    assert arrows["conversations"] >= {"analysis", "knowledge"}  # (the check sees the arrows that exist)
