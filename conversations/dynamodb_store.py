@@ -10,8 +10,6 @@ import uuid
 import zlib
 from datetime import UTC, datetime
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from stocktool.aws.dynamodb import (
     MAX_ITEM_BYTES,
     TTL_ATTRIBUTE,
@@ -24,7 +22,7 @@ from stocktool.aws.dynamodb import (
     serialize_value,
     to_dynamo,
 )
-from stocktool.aws.errors import AWSError, error_code, translate, translated
+from stocktool.aws.errors import AWSError, ConditionFailed, translated
 from stocktool.aws.session import client
 
 from .orphans import orphan_sweeper
@@ -71,13 +69,11 @@ class ConversationStore:
         if not items:
             return []
         ddb = client("dynamodb")
-        try:
+        with translated(f"write conversation {conversation_id}"):
             if len(items) == 1:
                 ddb.put_item(TableName=self.table, Item=items[0])
             else:
                 batch_write(self.table, [{"PutRequest": {"Item": item}} for item in items])
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, f"write conversation {conversation_id}") from exc
         try:
             self._update_header(conversation_id, [self._window_entry(i) for i in items], user_id, ttl_hours,
                                 title, metadata)
@@ -171,16 +167,14 @@ class ConversationStore:
             else:
                 condition, values[":old"] = "#v = :old", {"N": str(version)}
             try:
-                client("dynamodb").update_item(
-                    TableName=self.table, Key=key, UpdateExpression="SET " + ", ".join(sets) + " ADD #n :one",
-                    ConditionExpression=condition, ExpressionAttributeNames=names, ExpressionAttributeValues=values,
-                )
-            except ClientError as exc:
-                if error_code(exc) != "ConditionalCheckFailedException":
-                    raise translate(exc, f"write conversation {conversation_id}") from exc
+                with translated(f"write conversation {conversation_id}"):
+                    client("dynamodb").update_item(
+                        TableName=self.table, Key=key, UpdateExpression="SET " + ", ".join(sets) + " ADD #n :one",
+                        ConditionExpression=condition, ExpressionAttributeNames=names,
+                        ExpressionAttributeValues=values,
+                    )
+            except ConditionFailed:
                 time.sleep(random.uniform(0, min(0.1, 0.002 * 2**attempt)))  # another writer won: retry
-            except BotoCoreError as exc:
-                raise translate(exc, f"write conversation {conversation_id}") from exc
             else:
                 if refresh_due:  # the turn is committed: a failed refresh is logged, never undoes it
                     try:
@@ -222,14 +216,12 @@ class ConversationStore:
                                                    "#n": "message_count", "#r": "ttl_refreshed_at"}}
             kwargs["ExpressionAttributeNames"] = {k: v for k, v in kwargs["ExpressionAttributeNames"].items()
                                                   if k in attributes}
-        try:
+        with translated(f"read conversation {conversation_id}"):
             resp = client("dynamodb").get_item(
                 TableName=self.table,
                 Key={"conversation_id": {"S": conversation_id}, "timestamp": {"S": HEADER_SK}},
                 ConsistentRead=True, **kwargs,
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, f"read conversation {conversation_id}") from exc
         item = resp.get("Item")
         if not item or (not include_expired and int(item.get(TTL_ATTRIBUTE, {}).get("N", "0")) <= time.time()):
             return None
@@ -292,10 +284,8 @@ class ConversationStore:
         }
         if cursor:
             kwargs["ExclusiveStartKey"] = {"conversation_id": {"S": conversation_id}, "timestamp": {"S": cursor}}
-        try:
+        with translated(f"read conversation {conversation_id}"):
             resp = client("dynamodb").query(**kwargs)
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, f"read conversation {conversation_id}") from exc
         messages = [_public_message(deserialize(i)) for i in resp.get("Items", [])]
         last = resp.get("LastEvaluatedKey")
         return messages, (last["timestamp"]["S"] if last else None)
@@ -316,10 +306,8 @@ class ConversationStore:
         }
         if cursor:
             kwargs["ExclusiveStartKey"] = _start_key(cursor, user_id=str(user_id))
-        try:
+        with translated(f"list conversations of {user_id}"):
             resp = client("dynamodb").query(**kwargs)
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, f"list conversations of {user_id}") from exc
         last = resp.get("LastEvaluatedKey")
         return [_public_header(deserialize(i)) for i in resp.get("Items", [])], (json.dumps(last) if last else None)
 

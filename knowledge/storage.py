@@ -3,7 +3,6 @@
 import threading
 
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.files.storage import storages
 from storages.backends.s3 import S3Storage
@@ -11,7 +10,7 @@ from storages.utils import clean_name, is_seekable
 
 import stocktool.aws.s3  # noqa: F401  registers text/markdown for .md before django-storages guesses types
 from stocktool.aws import breaker
-from stocktool.aws.errors import translate
+from stocktool.aws.errors import translated
 
 S3_BACKEND = "storages.backends.s3.S3Storage"
 
@@ -49,14 +48,12 @@ class KnowledgeS3Storage(S3Storage):
     _puts = threading.local()
 
     def _save(self, name, content):
-        try:
+        # An AWSError like every other AWS call, so an outage answers a 503 page rather than a 500.
+        with translated(f"store {name}"):
             if getattr(content, "size", self.SINGLE_PUT_BYTES) >= self.SINGLE_PUT_BYTES or self.gzip:
                 self._puts.last = None
                 return super()._save(name, content)
             return self._put(name, content)
-        except (BotoCoreError, ClientError) as exc:
-            # An AWSError like every other AWS call, so an outage answers a 503 page rather than a 500.
-            raise translate(exc, f"store {name}") from exc
 
     def _put(self, name, content) -> str:
         cleaned = clean_name(name)

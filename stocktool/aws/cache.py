@@ -20,13 +20,12 @@ import time
 import zlib
 
 from asgiref.sync import sync_to_async
-from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache, InvalidCacheKey
 from django.utils.functional import cached_property
 
 from .dynamodb import TTL_ATTRIBUTE, backoff, batch_get, batch_write
-from .errors import error_code, translate
+from .errors import ConditionFailed, translated
 from .session import client
 
 MAX_ITEM_BYTES = 400_000  # AWS documents 400 KB; moto refuses items past 405,000 bytes
@@ -46,10 +45,8 @@ def _aws_errors(what: str):
     def decorate(method):
         @functools.wraps(method)
         def wrapper(self, *args, **kwargs):
-            try:
+            with translated(f"cache {what} on {self._table}"):
                 return method(self, *args, **kwargs)
-            except (ClientError, BotoCoreError) as exc:
-                raise translate(exc, f"cache {what} on {self._table}") from exc
 
         return wrapper
 
@@ -59,11 +56,10 @@ def _aws_errors(what: str):
 def _succeeded(call, **kwargs) -> bool:
     """Run a conditional write; return False when its condition did not hold."""
     try:
-        call(**kwargs)
-    except ClientError as exc:
-        if error_code(exc) == _CONDITION_FAILED:
-            return False
-        raise
+        with translated(f"conditional write on {kwargs.get('TableName')}"):
+            call(**kwargs)
+    except ConditionFailed:
+        return False
     return True
 
 
@@ -196,16 +192,16 @@ class DynamoDBCacheClient:
     def incr(self, key: str, delta) -> int:
         if type(delta) is int:
             try:
-                resp = self._ddb().update_item(
-                    TableName=self._table, Key={"cache_key": {"S": key}}, UpdateExpression="ADD n :d",
-                    ConditionExpression="attribute_exists(n) AND " + _LIVE,
-                    ExpressionAttributeValues={":d": {"N": str(delta)}, ":now": {"N": repr(time.time())}},
-                    ReturnValues="UPDATED_NEW",
-                )
+                with translated(f"cache incr on {self._table}"):
+                    resp = self._ddb().update_item(
+                        TableName=self._table, Key={"cache_key": {"S": key}}, UpdateExpression="ADD n :d",
+                        ConditionExpression="attribute_exists(n) AND " + _LIVE,
+                        ExpressionAttributeValues={":d": {"N": str(delta)}, ":now": {"N": repr(time.time())}},
+                        ReturnValues="UPDATED_NEW",
+                    )
                 return int(resp["Attributes"]["n"]["N"])
-            except ClientError as exc:
-                if error_code(exc) != _CONDITION_FAILED:
-                    raise
+            except ConditionFailed:
+                pass  # missing, expired or not a Number: the rewrite below
         return self._incr_by_rewrite(key, delta)
 
     def _incr_by_rewrite(self, key: str, delta):

@@ -11,10 +11,9 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
-from .errors import translate
+from .errors import AWSError, translated
 from .session import client
 
 logger = logging.getLogger(__name__)
@@ -100,10 +99,8 @@ class CloudWatchService:
 
     def put_batch(self, batch: list[dict]) -> None:
         """Send one batch (see ``batches``) in one call."""
-        try:
+        with translated(f"put metrics to {self.namespace}"):
             client("cloudwatch").put_metric_data(Namespace=self.namespace, MetricData=batch)
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, f"put metrics to {self.namespace}") from exc
 
     def ping(self, purpose: str = "probe") -> None:
         client("cloudwatch", purpose=purpose).list_dashboards(DashboardNamePrefix="stocktool")
@@ -114,11 +111,9 @@ class CloudWatchService:
         end = _now()
         period = max(60, int(hours * 3600) // 60 * 60)
         start = end - timedelta(seconds=period)
-        try:
+        with translated(f"read metrics of {self.namespace}"):
             raw = self._read(start, end, period)
             pct = self._percentiles(start, end, period, ("p50", "p90"))
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, f"read metrics of {self.namespace}") from exc
         totals = {key: sum(v for _, v in points) for key, points in raw.items() if key[1] != "Maximum"}
         peaks = {key: max((v for _, v in points), default=None) for key, points in raw.items() if key[1] == "Maximum"}
         requests = int(totals.get((API_LATENCY_ALL, "SampleCount"), 0))
@@ -153,11 +148,9 @@ class CloudWatchService:
         period = period or default_period(hours)
         end = _ceil(_now(), period)
         start = end - timedelta(hours=hours)
-        try:
+        with translated(f"read metrics of {self.namespace}"):
             raw = self._read(start, end, period)
             pct = self._percentiles(start, end, period, ("p50", "p90"))
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, f"read metrics of {self.namespace}") from exc
         return {
             "hours": hours,
             "period": period,
@@ -223,8 +216,10 @@ class CloudWatchService:
         if _percentiles_off.get(endpoint, 0) > time.monotonic():
             return {"available": False, "note": PERCENTILES_NOTE, "series": {}}
         try:
-            found = self._statistics(API_LATENCY_ALL, [], stats, start, end, period, purpose="probe", extended=True)
-        except (ClientError, BotoCoreError) as exc:
+            with translated(f"percentiles of {self.namespace}"):
+                found = self._statistics(API_LATENCY_ALL, [], stats, start, end, period, purpose="probe",
+                                         extended=True)
+        except AWSError as exc:
             logger.info("percentiles unavailable from %s: %s", endpoint or "AWS", str(exc).splitlines()[0][:200])
             _percentiles_off[endpoint] = time.monotonic() + 600
             return {"available": False, "note": PERCENTILES_NOTE, "series": {}}

@@ -14,9 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import BotoCoreError, ClientError
 
-from .errors import AWSError, translate, translated
+from .errors import AWSError, translated
 from .session import client
 
 TTL_ATTRIBUTE = "expires_at"  # every table's time-to-live attribute (epoch seconds)
@@ -137,19 +136,15 @@ class StockCache:
             item["blob"] = {"B": blob}
         else:
             item["value"] = serialize_value(value)
-        try:
+        with translated(f"cache put {namespace}/{key}"):
             client("dynamodb").put_item(TableName=self.table, Item=item)
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, f"cache put {namespace}/{key}") from exc
 
     def get_cache_item(self, key: str, namespace: str = "quotes"):
         """Return the cached value, or None when absent or expired."""
-        try:
+        with translated(f"cache get {namespace}/{key}"):
             resp = client("dynamodb").get_item(
                 TableName=self.table, Key={"symbol": {"S": key}, "data_type": {"S": namespace}}
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, f"cache get {namespace}/{key}") from exc
         item = resp.get("Item")
         if not item or int(item.get("expires_at_ms", {}).get("N", "0")) <= time.time() * 1000:
             return None
@@ -158,12 +153,10 @@ class StockCache:
         return from_dynamo(_de.deserialize(item["value"])) if "value" in item else None
 
     def delete_cache_item(self, key: str, namespace: str = "quotes") -> None:
-        try:
+        with translated(f"cache delete {namespace}/{key}"):
             client("dynamodb").delete_item(
                 TableName=self.table, Key={"symbol": {"S": key}, "data_type": {"S": namespace}}
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, f"cache delete {namespace}/{key}") from exc
 
     def ping(self, purpose: str = "probe") -> None:
         client("dynamodb", purpose=purpose).describe_table(TableName=self.table)

@@ -4,11 +4,26 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 
 class AWSError(Exception):
-    """An AWS call failed for a reason other than "not found"."""
+    """An AWS call failed; ``code`` is AWS's error code when it answered with one."""
+
+    def __init__(self, message: str = "", code: str = ""):
+        super().__init__(message)
+        self.code = code
 
 
 class AWSUnavailable(AWSError):
     """The endpoint could not be reached or did not answer in time."""
+
+
+class NotFound(AWSError):
+    """What the call named does not exist (a key, a version, a queue, a bucket, a table)."""
+
+
+class ConditionFailed(AWSError):
+    """A conditional write whose condition did not hold (DynamoDB's ConditionalCheckFailedException)."""
+
+
+CONDITION_FAILED_CODES = frozenset({"ConditionalCheckFailedException"})
 
 
 NOT_FOUND_CODES = frozenset(
@@ -22,6 +37,9 @@ NOT_FOUND_CODES = frozenset(
         "AWS.SimpleQueueService.NonExistentQueue",
         "QueueDoesNotExist",
         "ResourceNotFound",
+        "NoSuchEntity",  # IAM
+        "405",  # S3: an object version that is a delete marker, asked for by version id
+        "MethodNotAllowed",
     }
 )
 
@@ -44,21 +62,15 @@ THROTTLING_CODES = frozenset(
 )
 
 
-def error_code(exc: ClientError) -> str:
-    return exc.response.get("Error", {}).get("Code", "")
-
-
-def is_not_found(exc: Exception) -> bool:
-    return isinstance(exc, ClientError) and error_code(exc) in NOT_FOUND_CODES
-
-
-def translate(exc: Exception, what: str) -> AWSError:
-    """Turn a botocore exception into this layer's exception, with one readable line."""
+def _translate(exc: Exception, what: str) -> AWSError:
+    """Turn a botocore exception into this layer's exception, with one readable line: AWSUnavailable (the
+    endpoint, or throttling botocore's retries did not outlast), NotFound, ConditionFailed, else AWSError."""
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
-        if err.get("Code") in THROTTLING_CODES:
-            return AWSUnavailable(f"{what}: {err.get('Code')}: {err.get('Message', '')}".rstrip(": "))
-        return AWSError(f"{what}: {err.get('Code', 'error')}: {err.get('Message', '')}".rstrip(": "))
+        code = err.get("Code", "")
+        kind = (AWSUnavailable if code in THROTTLING_CODES else NotFound if code in NOT_FOUND_CODES
+                else ConditionFailed if code in CONDITION_FAILED_CODES else AWSError)
+        return kind(f"{what}: {code or 'error'}: {err.get('Message', '')}".rstrip(": "), code)
     if isinstance(exc, BotoCoreError):
         return AWSUnavailable(f"{what}: {exc}")
     return AWSError(f"{what}: {exc}")
@@ -66,8 +78,9 @@ def translate(exc: Exception, what: str) -> AWSError:
 
 @contextmanager
 def translated(what: str):
-    """Raise botocore's exceptions inside the block as this layer's (``with translated("read queue x"):``)."""
+    """The one way this layer turns botocore's exceptions into its own: ``with translated("read queue x"):``.
+    Callers catch ``NotFound`` or ``ConditionFailed`` where those are answers rather than failures."""
     try:
         yield
     except (ClientError, BotoCoreError) as exc:
-        raise translate(exc, what) from exc
+        raise _translate(exc, what) from exc

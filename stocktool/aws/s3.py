@@ -9,9 +9,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
 from boto3.s3.transfer import TransferConfig
-from botocore.exceptions import BotoCoreError, ClientError
 
-from .errors import AWSError, is_not_found, translate
+from .errors import AWSError, NotFound, translated
 from .session import client
 
 mimetypes.add_type("text/markdown", ".md")
@@ -97,7 +96,7 @@ class S3Service:
             content_type = content_type_for(key, head)
         extra = {**ENCRYPTION, "ContentType": content_type, "Metadata": {k: str(v) for k, v in (metadata or {}).items()}}
         size = _remaining(fileobj)
-        try:
+        with translated(f"upload {self._where(key)}"):
             if size is not None and size < TRANSFER.multipart_threshold:
                 # One PUT answers the version id and ETag; the transfer manager's thread pool and the HEAD it
                 # needs afterwards would double the time of a small upload.
@@ -106,8 +105,6 @@ class S3Service:
                         "size": size, "content_type": content_type, "metadata": extra["Metadata"]}
             client("s3").upload_fileobj(fileobj, self.bucket, key, ExtraArgs=extra, Config=TRANSFER)
             head = client("s3").head_object(Bucket=self.bucket, Key=key)
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, f"upload {self._where(key)}") from exc
         return {"key": key, "version_id": head.get("VersionId"), "etag": head["ETag"].strip('"'),
                 "size": head["ContentLength"], "content_type": head.get("ContentType"),
                 "metadata": head.get("Metadata", {})}
@@ -127,15 +124,11 @@ class S3Service:
         if version_id:
             kwargs["VersionId"] = version_id
         try:
-            resp = client("s3").get_object(**kwargs)
-            body = resp["Body"].read()
-        except ClientError as exc:
-            # A delete marker answers 405 MethodNotAllowed when asked for by version id.
-            if is_not_found(exc) or exc.response.get("Error", {}).get("Code") == "MethodNotAllowed":
-                return None
-            raise translate(exc, f"download {self._where(key)}") from exc
-        except BotoCoreError as exc:
-            raise translate(exc, f"download {self._where(key)}") from exc
+            with translated(f"download {self._where(key)}"):
+                resp = client("s3").get_object(**kwargs)
+                body = resp["Body"].read()
+        except NotFound:  # (a delete marker, asked for by version id, counts: it answers 405)
+            return None
         return {"key": key, "body": body, "version_id": resp.get("VersionId"),
                 "etag": resp.get("ETag", "").strip('"'), "content_type": resp.get("ContentType"),
                 "metadata": resp.get("Metadata", {}), "last_modified": resp.get("LastModified")}
@@ -145,24 +138,19 @@ class S3Service:
         if version_id:
             kwargs["VersionId"] = version_id
         try:
-            return client("s3").head_object(**kwargs)
-        except ClientError as exc:
-            if is_not_found(exc) or exc.response.get("Error", {}).get("Code") in ("405", "MethodNotAllowed"):
-                return None
-            raise translate(exc, f"head {self._where(key)}") from exc
-        except BotoCoreError as exc:
-            raise translate(exc, f"head {self._where(key)}") from exc
+            with translated(f"head {self._where(key)}"):
+                return client("s3").head_object(**kwargs)
+        except NotFound:
+            return None
 
     def list_files(self, prefix: str = "") -> list[dict]:
         """List current objects under ``prefix``: key, size, etag, last_modified."""
         out = []
-        try:
+        with translated(f"list {self._where(prefix)}"):
             for page in client("s3").get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
                 for obj in page.get("Contents", []):
                     out.append({"key": obj["Key"], "size": obj["Size"], "etag": obj["ETag"].strip('"'),
                                 "last_modified": obj["LastModified"]})
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, f"list {self._where(prefix)}") from exc
         return out
 
     def generate_presigned_url(self, key: str, expires_in: int = 300, version_id: str | None = None,
@@ -179,13 +167,11 @@ class S3Service:
     def list_versions(self, key: str) -> list[dict]:
         """Every version and delete marker of ``key``, newest first."""
         found = []
-        try:
+        with translated(f"list versions of {self._where(key)}"):
             pages = client("s3").get_paginator("list_object_versions").paginate(Bucket=self.bucket, Prefix=key)
             for page in pages:
                 found += [_version(v) for v in page.get("Versions", []) if v["Key"] == key]
                 found += [_version(m, delete_marker=True) for m in page.get("DeleteMarkers", []) if m["Key"] == key]
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, f"list versions of {self._where(key)}") from exc
         # Latest first, then by date: moto can give two versions the same second.
         return sorted(found, key=lambda v: (v["is_latest"], v["last_modified"]), reverse=True)
 
@@ -193,14 +179,13 @@ class S3Service:
         """Make ``version_id`` current again by copying it over the key: a new version, history kept."""
         source = {"Bucket": self.bucket, "Key": key, "VersionId": version_id}
         try:
-            resp = client("s3").copy_object(Bucket=self.bucket, Key=key, CopySource=source,
-                                            MetadataDirective="COPY", **ENCRYPTION)
-        except ClientError as exc:
-            if is_not_found(exc) or exc.response.get("Error", {}).get("Code") in ("InvalidRequest", "MethodNotAllowed"):
+            with translated(f"restore {self._where(key)}@{version_id}"):
+                resp = client("s3").copy_object(Bucket=self.bucket, Key=key, CopySource=source,
+                                                MetadataDirective="COPY", **ENCRYPTION)
+        except AWSError as exc:
+            if isinstance(exc, NotFound) or exc.code == "InvalidRequest":
                 raise AWSError(f"{self._where(key)} has no restorable version {version_id}") from exc
-            raise translate(exc, f"restore {self._where(key)}@{version_id}") from exc
-        except BotoCoreError as exc:
-            raise translate(exc, f"restore {self._where(key)}@{version_id}") from exc
+            raise
         return {"key": key, "version_id": resp.get("VersionId"),
                 "etag": resp.get("CopyObjectResult", {}).get("ETag", "").strip('"')}
 
@@ -212,10 +197,8 @@ class S3Service:
         kwargs = {"Bucket": self.bucket, "Key": key}
         if version_id:
             kwargs["VersionId"] = version_id
-        try:
+        with translated(f"delete {self._where(key)}"):
             return client("s3").delete_object(**kwargs).get("VersionId")
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, f"delete {self._where(key)}") from exc
 
     def ping(self, purpose: str = "probe") -> None:
         client("s3", purpose=purpose).head_bucket(Bucket=self.bucket)

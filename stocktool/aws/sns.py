@@ -3,10 +3,9 @@
 import json
 from functools import lru_cache
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
-from .errors import AWSError, translate
+from .errors import AWSError, translated
 from .session import client
 
 
@@ -25,25 +24,21 @@ class SNSService:
 
     @property
     def topic_arn(self) -> str:
-        try:
+        with translated(f"topic {self.topic_name}"):
             return _topic_arn(settings.AWS_ENDPOINT_URL, self.topic_name)
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, f"topic {self.topic_name}") from exc
 
     def publish(self, event_type: str, payload: dict, subject: str | None = None,
                 attributes: dict | None = None) -> str:
         """Publish ``payload`` as JSON; ``event_type`` and ``attributes`` ride as message attributes
         (subscriptions filter on them)."""
         attrs = {"event_type": event_type, **{k: v for k, v in (attributes or {}).items() if v is not None}}
-        try:
+        with translated(f"publish to {self.topic_name}"):
             resp = client("sns").publish(
                 TopicArn=self.topic_arn,
                 Message=json.dumps({"event_type": event_type, **payload}, default=str),
                 Subject=(subject or event_type)[:100],
                 MessageAttributes={k: {"DataType": "String", "StringValue": str(v)} for k, v in attrs.items()},
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, f"publish to {self.topic_name}") from exc
         return resp["MessageId"]
 
     def ping(self, purpose: str = "probe") -> None:

@@ -5,10 +5,9 @@ import logging
 from collections.abc import Callable
 from functools import lru_cache
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
-from .errors import is_not_found, translate, translated
+from .errors import NotFound, translated
 from .session import LONG_POLL, client
 
 logger = logging.getLogger(__name__)
@@ -21,10 +20,8 @@ def _queue_url(endpoint: str | None, name: str) -> str:
 
 def queue_url(name: str) -> str:
     """Return the URL of queue ``name`` (cached; the queue must exist: `bootstrap_aws` creates it)."""
-    try:
+    with translated(f"queue {name}"):
         return _queue_url(settings.AWS_ENDPOINT_URL, name)
-    except (ClientError, BotoCoreError) as exc:
-        raise translate(exc, f"queue {name}") from exc
 
 
 class SQSService:
@@ -44,15 +41,13 @@ class SQSService:
         attrs = {
             str(k): {"DataType": "String", "StringValue": str(v)} for k, v in (message_attributes or {}).items()
         }
-        try:
+        with translated(f"send to {self.queue_name}"):
             resp = client("sqs").send_message(
                 QueueUrl=self.queue_url,
                 MessageBody=json.dumps(body, default=str),
                 MessageAttributes=attrs,
                 DelaySeconds=delay_seconds,
             )
-        except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, f"send to {self.queue_name}") from exc
         return resp["MessageId"]
 
     def receive(self, *, max_messages: int = 10, wait_seconds: int = 0, dead_letter: bool = False) -> list[dict]:
@@ -149,9 +144,8 @@ def change_visibility(queue_url: str, receipt_handle: str, seconds: int) -> None
 
 def exists(name: str) -> bool:
     try:
-        client("sqs").get_queue_url(QueueName=name)
-    except ClientError as exc:
-        if is_not_found(exc):
-            return False
-        raise
+        with translated(f"queue {name}"):
+            client("sqs").get_queue_url(QueueName=name)
+    except NotFound:
+        return False
     return True

@@ -1,10 +1,9 @@
 """Create, idempotently, every AWS resource StockTool needs. Running it twice changes nothing."""
 
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
-from stocktool.aws.errors import translate
+from stocktool.aws.errors import translated
 
 from .knowledge_events import ensure_knowledge_events
 from .monitoring import ensure_monitoring
@@ -22,7 +21,7 @@ from .resources import (
 def bootstrap() -> list[Step]:
     """Create or converge every resource; raise AWSError with one readable line on failure."""
     steps: list[Step] = []
-    try:
+    with translated(f"bootstrap against {settings.AWS_ENDPOINT_URL or 'AWS'}"):
         if settings.S3_ENABLED:
             steps += ensure_bucket(settings.S3_BUCKET_NAME)
         if settings.DYNAMODB_ENABLED:
@@ -38,6 +37,4 @@ def bootstrap() -> list[Step]:
         if settings.CLOUDWATCH_ENABLED:
             topic_arn = ensure_topic(settings.SNS_TOPIC_NOTIFICATIONS)[1] if settings.SNS_ENABLED else None
             steps += ensure_monitoring(topic_arn)
-    except (ClientError, BotoCoreError) as exc:
-        raise translate(exc, f"bootstrap against {settings.AWS_ENDPOINT_URL or 'AWS'}") from exc
     return steps

@@ -3,10 +3,10 @@
 import json
 import logging
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
 from stocktool.aws import emulator
+from stocktool.aws.errors import AWSError, translated
 from stocktool.aws.session import client, endpoint_url
 
 from .resources import Step, ensure_queue, ensure_topic
@@ -87,15 +87,17 @@ def _ensure_events_filter(topic_arn: str, queue_arn: str, label: str) -> list[St
                 return [Step("filter", label, "exists")]
             arn = sub["SubscriptionArn"]
             try:
-                probe.set_subscription_attributes(SubscriptionArn=arn, AttributeName="FilterPolicyScope",
-                                                  AttributeValue="MessageBody")
-                probe.set_subscription_attributes(SubscriptionArn=arn, AttributeName="FilterPolicy",
-                                                  AttributeValue=json.dumps(EVENTS_FILTER_POLICY))
-            except (ClientError, BotoCoreError) as exc:
-                try:  # leave the subscription as it was: unfiltered
+                with translated(f"filter policy of {label}"):
                     probe.set_subscription_attributes(SubscriptionArn=arn, AttributeName="FilterPolicyScope",
-                                                      AttributeValue="MessageAttributes")
-                except (ClientError, BotoCoreError):
+                                                      AttributeValue="MessageBody")
+                    probe.set_subscription_attributes(SubscriptionArn=arn, AttributeName="FilterPolicy",
+                                                      AttributeValue=json.dumps(EVENTS_FILTER_POLICY))
+            except AWSError as exc:
+                try:  # leave the subscription as it was: unfiltered
+                    with translated(f"filter policy of {label}"):
+                        probe.set_subscription_attributes(SubscriptionArn=arn, AttributeName="FilterPolicyScope",
+                                                          AttributeValue="MessageAttributes")
+                except AWSError:
                     pass
                 logger.warning("%s: the endpoint refused the events filter policy (%s); the queue stays unfiltered",
                                label, str(exc)[:120])

@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import unquote
 
-from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
-from stocktool.aws.errors import AWSError, error_code, translate, translated
+from stocktool.aws.errors import AWSError, NotFound, translated
 from stocktool.aws.session import client
 
 from .resources import Step, resource_prefix
@@ -86,10 +85,8 @@ def partition(region: str | None = None) -> str:
 
 def account_id() -> str:
     """The account the credentials belong to (STS GetCallerIdentity needs no permission)."""
-    try:
+    with translated(f"who am I on {settings.AWS_ENDPOINT_URL or 'AWS'}"):
         return _account_id(settings.AWS_ENDPOINT_URL)
-    except (ClientError, BotoCoreError) as exc:
-        raise translate(exc, f"who am I on {settings.AWS_ENDPOINT_URL or 'AWS'}") from exc
 
 
 @lru_cache(maxsize=8)
@@ -108,19 +105,14 @@ def _status(created: bool, dry_run: bool) -> str:
     return "created" if created else "updated"
 
 
-def _missing(exc: ClientError, *codes: str) -> bool:
-    return error_code(exc) in (codes or ("ResourceNotFoundException",))
-
-
 # --- IAM: the function's execution role -------------------------------------------------------------------
 def role_ensure(name: str, policy: dict, *, dry_run: bool = False) -> tuple[str, list[Step]]:
     """Create or converge an execution role Lambda can assume, with ``policy`` inline; return its ARN."""
     iam = client("iam")
     try:
-        role = iam.get_role(RoleName=name)["Role"]
-    except ClientError as exc:
-        if not _missing(exc, "NoSuchEntity"):
-            raise
+        with translated(f"role {name}"):
+            role = iam.get_role(RoleName=name)["Role"]
+    except NotFound:
         role = None
     steps = []
     if role is None:
@@ -135,11 +127,11 @@ def role_ensure(name: str, policy: dict, *, dry_run: bool = False) -> tuple[str,
     current = None
     if role is not None:
         try:
-            found = iam.get_role_policy(RoleName=name, PolicyName=ROLE_POLICY_NAME)
-            current = _document(found["PolicyDocument"])
-        except ClientError as exc:
-            if not _missing(exc, "NoSuchEntity"):
-                raise
+            with translated(f"policy of role {name}"):
+                found = iam.get_role_policy(RoleName=name, PolicyName=ROLE_POLICY_NAME)
+                current = _document(found["PolicyDocument"])
+        except NotFound:
+            pass  # no policy yet: put it below
     if current != policy:
         if not dry_run:
             iam.put_role_policy(RoleName=name, PolicyName=ROLE_POLICY_NAME, PolicyDocument=json.dumps(policy))
@@ -161,10 +153,9 @@ def function_ensure(config: FunctionConfig, code: bytes, code_sha256: str, *,
     """Create the function, or update its code (if the SHA-256 differs) and configuration; return its ARN."""
     lam = client("lambda")
     try:
-        current = lam.get_function(FunctionName=config.name)["Configuration"]
-    except ClientError as exc:
-        if not _missing(exc):
-            raise
+        with translated(f"function {config.name}"):
+            current = lam.get_function(FunctionName=config.name)["Configuration"]
+    except NotFound:
         current = None
     if current is None:
         if dry_run:
@@ -191,10 +182,11 @@ def _create_function(lam, config: FunctionConfig, code: bytes) -> dict:
     deadline = time.monotonic() + ROLE_PROPAGATION_SECONDS
     while True:
         try:
-            return lam.create_function(**config.api(), Code={"ZipFile": code}, PackageType="Zip",
-                                       Architectures=[config.architecture], Publish=False)
-        except ClientError as exc:
-            young_role = error_code(exc) == "InvalidParameterValueException" and "role" in str(exc).lower()
+            with translated(f"create function {config.name}"):
+                return lam.create_function(**config.api(), Code={"ZipFile": code}, PackageType="Zip",
+                                           Architectures=[config.architecture], Publish=False)
+        except AWSError as exc:
+            young_role = exc.code == "InvalidParameterValueException" and "role" in str(exc).lower()
             if not young_role or time.monotonic() > deadline:
                 raise
             time.sleep(3)
@@ -227,10 +219,9 @@ def schedule_ensure(*, rule: str, expression: str, description: str, function_na
 def _rule_ensure(name: str, expression: str, description: str, dry_run: bool) -> tuple[str, list[Step]]:
     events = client("events")
     try:
-        current = events.describe_rule(Name=name)
-    except ClientError as exc:
-        if not _missing(exc):
-            raise
+        with translated(f"rule {name}"):
+            current = events.describe_rule(Name=name)
+    except NotFound:
         current = None
     wanted = {"ScheduleExpression": expression, "State": "ENABLED", "Description": description}
     label = f"{name} {expression}"
@@ -246,10 +237,9 @@ def _rule_ensure(name: str, expression: str, description: str, dry_run: bool) ->
 def _target_ensure(rule: str, target_id: str, function_arn: str, dry_run: bool) -> Step:
     events = client("events")
     try:
-        targets = events.list_targets_by_rule(Rule=rule)["Targets"]
-    except ClientError as exc:
-        if not _missing(exc):
-            raise
+        with translated(f"targets of {rule}"):
+            targets = events.list_targets_by_rule(Rule=rule)["Targets"]
+    except NotFound:
         targets = []
     mine = [t for t in targets if t["Id"] == target_id]
     if mine and mine[0]["Arn"] == function_arn and not mine[0].get("Input"):
@@ -264,10 +254,9 @@ def _target_ensure(rule: str, target_id: str, function_arn: str, dry_run: bool) 
 def _permission_ensure(function_name: str, statement_id: str, rule_arn: str, dry_run: bool) -> Step:
     lam = client("lambda")
     try:
-        policy = json.loads(lam.get_policy(FunctionName=function_name)["Policy"])
-    except ClientError as exc:
-        if not _missing(exc):
-            raise
+        with translated(f"policy of {function_name}"):
+            policy = json.loads(lam.get_policy(FunctionName=function_name)["Policy"])
+    except NotFound:
         policy = {"Statement": []}
     found = next((s for s in policy.get("Statement", []) if s.get("Sid") == statement_id), None)
     if found and _grants(found, rule_arn):

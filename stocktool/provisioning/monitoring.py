@@ -2,11 +2,10 @@
 
 import json
 
-from botocore.exceptions import ClientError
 from django.conf import settings
 
 from stocktool.aws import cloudwatch as cw
-from stocktool.aws.errors import error_code
+from stocktool.aws.errors import AWSError, NotFound, translated
 from stocktool.aws.session import client
 
 from .resources import Step, resource_prefix
@@ -115,12 +114,11 @@ def ensure_monitoring(topic_arn: str | None) -> list[Step]:
 def ensure_dashboard(name: str, body: dict) -> Step:
     cloudwatch = client("cloudwatch")
     try:
-        current = json.loads(cloudwatch.get_dashboard(DashboardName=name)["DashboardBody"])
-    except ClientError as exc:
+        with translated(f"dashboard {name}"):
+            current = json.loads(cloudwatch.get_dashboard(DashboardName=name)["DashboardBody"])
+    except AWSError as exc:
         # AWS and moto say ResourceNotFound; LocalStack 4.14 says InvalidParameterValue "... does not exist".
-        missing = error_code(exc) in ("ResourceNotFound", "ResourceNotFoundException") or (
-            error_code(exc) == "InvalidParameterValue" and "does not exist" in str(exc)
-        )
+        missing = isinstance(exc, NotFound) or (exc.code == "InvalidParameterValue" and "does not exist" in str(exc))
         if not missing:
             raise
         current = None

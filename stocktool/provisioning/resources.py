@@ -7,11 +7,10 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
 from django.conf import settings
 
 from stocktool.aws.dynamodb import TTL_ATTRIBUTE
-from stocktool.aws.errors import error_code
+from stocktool.aws.errors import AWSError, NotFound, translated
 from stocktool.aws.session import client
 
 logger = logging.getLogger(__name__)
@@ -90,11 +89,10 @@ def ensure_bucket(name: str) -> list[Step]:
     s3 = client("s3")
     steps = []
     try:
-        s3.head_bucket(Bucket=name)
+        with translated(f"bucket {name}"):
+            s3.head_bucket(Bucket=name)
         steps.append(Step("bucket", name, "exists"))
-    except ClientError as exc:
-        if error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
-            raise
+    except NotFound:
         kwargs: dict[str, Any] = {"Bucket": name}
         if settings.AWS_DEFAULT_REGION != "us-east-1":
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": settings.AWS_DEFAULT_REGION}
@@ -111,8 +109,9 @@ def ensure_bucket(name: str) -> list[Step]:
         ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
     )
     try:
-        current = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
-    except ClientError:
+        with translated(f"public access block of {name}"):
+            current = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
+    except AWSError:  # none set yet (or not readable): set it
         current = {}
     if current != block:
         s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=block)
@@ -122,8 +121,9 @@ def ensure_bucket(name: str) -> list[Step]:
 
 def _bucket_encryption(s3, name: str) -> dict:
     try:
-        rules = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
-    except ClientError:
+        with translated(f"encryption of {name}"):
+            rules = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
+    except AWSError:  # none set yet (or not readable): set it
         return {}
     return rules[0].get("ApplyServerSideEncryptionByDefault", {}) if rules else {}
 
@@ -133,11 +133,10 @@ def ensure_table(spec: dict) -> list[Step]:
     name = spec["TableName"]
     steps = []
     try:
-        ddb.describe_table(TableName=name)
+        with translated(f"table {name}"):
+            ddb.describe_table(TableName=name)
         steps.append(Step("table", name, "exists"))
-    except ClientError as exc:
-        if error_code(exc) != "ResourceNotFoundException":
-            raise
+    except NotFound:
         ddb.create_table(BillingMode="PAY_PER_REQUEST", **spec)
         ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
         steps.append(Step("table", name, "created"))
@@ -161,10 +160,9 @@ def ensure_queues(name: str, dlq_name: str) -> list[Step]:
 def ensure_queue(name: str, attributes: dict[str, str]) -> tuple[str, Step]:
     sqs = client("sqs")
     try:
-        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-    except ClientError as exc:
-        if error_code(exc) not in ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
-            raise
+        with translated(f"queue {name}"):
+            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    except NotFound:
         url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         return url, Step("queue", name, "created")
     current = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=list(attributes))["Attributes"]
