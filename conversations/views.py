@@ -8,6 +8,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -61,22 +62,25 @@ def _not_found(request):
                   _context(request, ttl_hours=settings.CHAT_CONVERSATION_TTL_HOURS), status=404)
 
 
-def _send(request, conversation_id: str | None):
-    """Run the posted turn: (response, None) when it is answered, else (None, (error, status))."""
+def _send(request, conversation_id: str | None) -> tuple[HttpResponse | None, str | None, int]:
+    """Run a posted turn: (the response, None, 0) when it is answered, else (None, the error or None, status);
+    a GET is (None, None, 200)."""
+    if request.method != "POST":
+        return None, None, 200
     message = request.POST.get("message", "")
     retry_after = chat_rate_take(user=request.user)
     if retry_after is not None:
-        return None, (chat_rate_message(retry_after), 429)
+        return None, chat_rate_message(retry_after), 429
     try:
         result = services.chat_send(user=request.user, message=message, conversation_id=conversation_id)
     except services.ChatInputError as exc:
-        return None, (str(exc), 400)
+        return None, str(exc), 400
     except services.ConversationNotFound:
-        return _not_found(request), None
+        return _not_found(request), None, 0
     if result["type"] == "error":
-        return None, (result["error"], 503 if result.get("code") == "storage" else 502)
+        return None, result["error"], 503 if result.get("code") == "storage" else 502
     url = reverse("conversation", args=[result["conversation_id"]])
-    return redirect(f"{url}#latest"), None
+    return redirect(f"{url}#latest"), None, 0
 
 
 def _context(request, **extra) -> dict:
@@ -87,12 +91,9 @@ def _context(request, **extra) -> dict:
 @login_required
 @require_http_methods(["GET", "POST"])
 def chat_home_view(request):
-    error, status = None, 200
-    if request.method == "POST":
-        done, failure = _send(request, None)
-        if done:
-            return done
-        error, status = failure
+    done, error, status = _send(request, None)
+    if done:
+        return done
     # An example question's link (?q=) puts it in the box, as chat.js does without a reload.
     draft = request.POST.get("message", "") if request.method == "POST" else request.GET.get("q", "")
     return render(request, "conversations/home.html", _context(
@@ -103,12 +104,9 @@ def chat_home_view(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def conversation_view(request, conversation_id: str):
-    error, status = None, 200
-    if request.method == "POST":
-        done, failure = _send(request, conversation_id)
-        if done:
-            return done
-        error, status = failure
+    done, error, status = _send(request, conversation_id)
+    if done:
+        return done
     before = request.GET.get("before") or None  # an earlier page: the messages before this message id
     if not selectors.message_id_valid(before):
         before = None

@@ -148,34 +148,22 @@ def test_has_key_and_in_see_live_keys_including_none(cache):
     assert "null" in cache
 
 
-def test_incr_adds_and_refuses_missing_keys_and_non_numbers(cache):
-    cache.set("answer", 41)
-    assert cache.incr("answer") == 42
+@pytest.mark.parametrize(("op", "sign"), [("incr", 1), ("decr", -1)])
+def test_incr_and_decr_count_and_refuse_missing_keys_and_non_numbers(cache, op, sign):
+    step = getattr(cache, op)
+    cache.set("answer", 42 - sign)
+    assert step("answer") == 42
     assert cache.get("answer") == 42
-    assert cache.incr("answer", 10) == 52
-    assert cache.get("answer") == 52
-    assert cache.incr("answer", -10) == 42
+    assert step("answer", 10) == 42 + 10 * sign
+    assert cache.get("answer") == 42 + 10 * sign
+    assert step("answer", -10) == 42
     with pytest.raises(ValueError):
-        cache.incr("does_not_exist")
+        step("does_not_exist")
     with pytest.raises(ValueError):
-        cache.incr("does_not_exist", -1)
+        step("does_not_exist", -1)
     cache.set("null", None)
     with pytest.raises(TypeError):
-        cache.incr("null")
-
-
-def test_decr_subtracts_and_refuses_missing_keys_and_non_numbers(cache):
-    cache.set("answer", 43)
-    assert cache.decr("answer") == 42
-    assert cache.get("answer") == 42
-    assert cache.decr("answer", 10) == 32
-    assert cache.get("answer") == 32
-    assert cache.decr("answer", -10) == 42
-    with pytest.raises(ValueError):
-        cache.decr("does_not_exist")
-    cache.set("null", None)
-    with pytest.raises(TypeError):
-        cache.decr("null")
+        step("null")
 
 
 def test_close_leaves_the_cache_usable(cache):
@@ -492,18 +480,14 @@ def test_versions_separate_incr_and_decr(family):
     for key in ("answer1", "answer2", "answer3", "answer4"):
         cache.set(key, 37, version=1)
         cache.set(key, 42, version=2)
-    assert cache.incr("answer1") == 38
-    assert (cache.get("answer1", version=1), cache.get("answer1", version=2)) == (38, 42)
-    assert cache.decr("answer1") == 37
-    assert cache.incr("answer2", version=2) == 43
-    assert (cache.get("answer2", version=1), cache.get("answer2", version=2)) == (37, 43)
-    assert cache.decr("answer2", version=2) == 42
-    assert v2.incr("answer3") == 43
-    assert (cache.get("answer3", version=1), cache.get("answer3", version=2)) == (37, 43)
-    assert v2.decr("answer3") == 42
-    assert v2.incr("answer4", version=1) == 38
-    assert (cache.get("answer4", version=1), cache.get("answer4", version=2)) == (38, 42)
-    assert v2.decr("answer4", version=1) == 37
+    # (Which cache counts, the key, the version asked for, then both versions' values after the incr.)
+    for which, key, version, after in ((cache, "answer1", None, (38, 42)), (cache, "answer2", 2, (37, 43)),
+                                       (v2, "answer3", None, (37, 43)), (v2, "answer4", 1, (38, 42))):
+        kwargs = {"version": version} if version else {}
+        bumped = max(after) if after[1] == 43 else after[0]
+        assert which.incr(key, **kwargs) == bumped
+        assert (cache.get(key, version=1), cache.get(key, version=2)) == after
+        assert which.decr(key, **kwargs) == bumped - 1
 
 
 def test_versions_separate_get_many_and_set_many(family):

@@ -1,6 +1,5 @@
 """The events consumer: one queue, S3 object events and app events, over HTTP against the emulator."""
 
-import asyncio
 import uuid
 
 import pytest
@@ -12,7 +11,8 @@ from knowledge.handlers import events_process
 from knowledge.selectors import knowledge_search
 from stocktool.aws import get_sns_service
 from stocktool.aws.session import client
-from stocktool.events import EventsListener, event_route, events_batch
+from stocktool.events import event_route, events_batch
+from tests.workers import listen_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -55,20 +55,7 @@ def test_the_listener_indexes_a_document_put_straight_into_the_bucket(drained):
     key = f"{settings.KNOWLEDGE_PREFIX}listener-{uuid.uuid4().hex[:6]}.md"
     client("s3").put_object(Bucket=settings.S3_BUCKET_NAME, Key=key, Body=b"# Okapi\n\nThe okapi memorandum.")
 
-    async def run_until_indexed():
-        listener = EventsListener(wait_seconds=1, every={"knowledge reconcile": 3600})  # the event path, not the comparison
-        listener.start()
-        try:
-            for _ in range(100):
-                hits = await asyncio.to_thread(knowledge_search, query="okapi memorandum", limit=5)
-                if any(h["key"] == key for h in hits):
-                    return True
-                await asyncio.sleep(0.1)
-            return False
-        finally:
-            await listener.close()
-
-    assert async_to_sync(run_until_indexed)()
+    assert listen_until(lambda: any(h["key"] == key for h in knowledge_search(query="okapi memorandum", limit=5)))
 
 
 def test_the_command_handles_one_batch(drained, capsys):

@@ -2,13 +2,12 @@
 after commit, kept when SNS does not take it, published later by the sweeper or by a redelivered task, and
 pushed to a page once per event id however often it is delivered."""
 
-import asyncio
 import json
 import uuid
 from datetime import timedelta
 
 import pytest
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
@@ -19,10 +18,11 @@ from analysis.publish import analysis_finished_announce
 from knowledge.handlers import events_process
 from stocktool.aws import get_sns_service
 from stocktool.aws.session import LONG_POLL, client
-from stocktool.events import EventsListener, events_batch
+from stocktool.events import events_batch
 from stocktool.models import OutboxEvent
 from stocktool.outbox import OutsideTransaction, outbox_add, outbox_pending, outbox_sweep
 from tests.faultproxy import FaultProxy
+from tests.workers import listen_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -155,19 +155,7 @@ def test_the_events_listener_sweeps_the_outbox(drained, settings, monkeypatch):
         dying.setattr("stocktool.outbox.transaction.on_commit", lambda *args, **kwargs: None)
         event = outbox_add(event_type="document_indexed", about="document:swept", payload={"key": "swept"})
 
-    async def run_until_sent():
-        listener = EventsListener(wait_seconds=1, every={"knowledge reconcile": 3600})
-        listener.start()
-        try:
-            for _ in range(50):
-                if not await sync_to_async(outbox_pending)():
-                    return True
-                await asyncio.sleep(0.1)
-            return False
-        finally:
-            await listener.close()
-
-    assert async_to_sync(run_until_sent)()
+    assert listen_until(lambda: not outbox_pending(), tries=50)
     event.refresh_from_db()
     assert event.sent_at is not None
 

@@ -134,3 +134,27 @@ def answers(port: int) -> bool:
     """Whether something listens on ``port`` of this machine."""
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def listen_until(done, *, tries: int = 100) -> bool:
+    """Run an events listener in this process (its knowledge reconcile off: the event path alone) until
+    ``done()`` is true, for at most ``tries`` tenths of a second; whether it came true."""
+    import asyncio
+
+    from asgiref.sync import async_to_sync, sync_to_async
+
+    from stocktool.events import EventsListener
+
+    async def run() -> bool:
+        listener = EventsListener(wait_seconds=1, every={"knowledge reconcile": 3600})
+        listener.start()
+        try:
+            for _ in range(tries):
+                if await sync_to_async(done)():
+                    return True
+                await asyncio.sleep(0.1)
+            return False
+        finally:
+            await listener.close()
+
+    return async_to_sync(run)()

@@ -52,15 +52,18 @@ def _ttl(kind: str) -> int:
     return getattr(settings, f"MARKET_DATA_TTL_{kind}")
 
 
+def _snapshot(kind: str, symbol: str, provider: Provider | None) -> dict:
+    """The provider's ``kind`` ("quote", "profile") of ``symbol``, labelled, through the stock-data cache."""
+    symbol = symbol_normalize(symbol)
+    chosen = provider or provider_get()
+    found = cached(namespace=f"{chosen.name}/{kind}", key=symbol, ttl_seconds=_ttl(kind.upper()),
+                   fetch=lambda: {**getattr(chosen, kind)(symbol), **_labels(chosen)})
+    return _typed(found)
+
+
 def quote_get(*, symbol: str, provider: Provider | None = None) -> dict:
     """Return the latest quote: price, open, high, low, previous_close, change, change_percent, volume, ..."""
-    symbol = symbol_normalize(symbol)
-    provider = provider or provider_get()
-    quote = cached(
-        namespace=f"{provider.name}/quote", key=symbol, ttl_seconds=_ttl("QUOTE"),
-        fetch=lambda: {**provider.quote(symbol), **_labels(provider)},
-    )
-    return _typed(quote)
+    return _snapshot("quote", symbol, provider)
 
 
 def history_series_get(*, symbol: str, period: str = "1y", provider: Provider | None = None) -> dict:
@@ -91,13 +94,7 @@ def history_get(*, symbol: str, period: str = "1y", provider: Provider | None = 
 
 def profile_get(*, symbol: str, provider: Provider | None = None) -> dict:
     """Return the company profile: name, exchange, sector, industry, market_cap, description, ..."""
-    symbol = symbol_normalize(symbol)
-    provider = provider or provider_get()
-    profile = cached(
-        namespace=f"{provider.name}/profile", key=symbol, ttl_seconds=_ttl("PROFILE"),
-        fetch=lambda: {**provider.profile(symbol), **_labels(provider)},
-    )
-    return _typed(profile)
+    return _snapshot("profile", symbol, provider)
 
 
 def symbol_search(*, query: str, provider: Provider | None = None) -> list[dict]:

@@ -36,13 +36,19 @@ def test_the_api_refuses_anonymous_and_non_staff_callers(client, user):
     assert client.get("/api/metrics/summary").status_code == 403
 
 
-@pytest.mark.integration
-def test_staff_see_numbers_and_charts_from_cloudwatch(client, staff, settings, namespace, service, captured):
+@pytest.fixture
+def known_hour(client, staff, settings, namespace, service, captured):
+    """A known hour of metrics in this test's CloudWatch namespace, and a staff member logged in to read it."""
     settings.CLOUDWATCH_NAMESPACE = namespace
     track_a_known_hour(service)
     Flusher(captured, service.put_batch).flush()
     client.force_login(staff)
-    response = client.get("/monitoring/")
+    return client
+
+
+@pytest.mark.integration
+def test_staff_see_numbers_and_charts_from_cloudwatch(known_hour):
+    response = known_hour.get("/monitoring/")
     assert response.status_code == 200
     html = response.content.decode()
     assert html.count("<svg") == 12  # six charts for the hour, six for the day
@@ -57,12 +63,8 @@ def test_staff_see_numbers_and_charts_from_cloudwatch(client, staff, settings, n
 
 
 @pytest.mark.integration
-def test_staff_get_the_summary_as_json(client, staff, settings, namespace, service, captured):
-    settings.CLOUDWATCH_NAMESPACE = namespace
-    track_a_known_hour(service)
-    Flusher(captured, service.put_batch).flush()
-    client.force_login(staff)
-    body = client.get("/api/metrics/summary?hours=1").json()
+def test_staff_get_the_summary_as_json(known_hour):
+    body = known_hour.get("/api/metrics/summary?hours=1").json()
     assert body["requests"] == 4 and body["errors"] == 1
     assert body["avg_api_latency_ms"] == 175.0 and body["avg_tool_time_ms"] == 100.0
     assert body["avg_cache_hit_rate"] == 75.0 and body["model_tokens"] == 1500

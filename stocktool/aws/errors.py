@@ -1,6 +1,10 @@
+from collections.abc import Callable
 from contextlib import contextmanager
+from typing import TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
+
+T = TypeVar("T")
 
 
 class AWSError(Exception):
@@ -74,6 +78,15 @@ def _translate(exc: Exception, what: str) -> AWSError:
     if isinstance(exc, BotoCoreError):
         return AWSUnavailable(f"{what}: {exc}")
     return AWSError(f"{what}: {exc}")
+
+
+def found(what: str, call: Callable[..., T], /, **kwargs) -> T | None:
+    """``call(**kwargs)``, translated; None when what it names does not exist (NotFound)."""
+    try:
+        with translated(what):
+            return call(**kwargs)
+    except NotFound:
+        return None
 
 
 @contextmanager

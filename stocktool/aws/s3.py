@@ -10,7 +10,7 @@ from typing import Any, BinaryIO
 
 from boto3.s3.transfer import TransferConfig
 
-from .errors import AWSError, NotFound, translated
+from .errors import AWSError, NotFound, found, translated
 from .session import client
 
 mimetypes.add_type("text/markdown", ".md")
@@ -65,6 +65,10 @@ def _remaining(fileobj: BinaryIO) -> int | None:
     except (OSError, AttributeError, ValueError):
         return None
     return end - pos
+
+
+def _with_body(resp: dict) -> tuple[dict, bytes]:
+    return resp, resp["Body"].read()
 
 
 def _version(obj: dict, *, delete_marker: bool = False) -> dict:
@@ -123,12 +127,11 @@ class S3Service:
         kwargs = {"Bucket": self.bucket, "Key": key}
         if version_id:
             kwargs["VersionId"] = version_id
-        try:
-            with translated(f"download {self._where(key)}"):
-                resp = client("s3").get_object(**kwargs)
-                body = resp["Body"].read()
-        except NotFound:  # (a delete marker, asked for by version id, counts: it answers 405)
+        # (A delete marker, asked for by version id, counts as not found: it answers 405.)
+        got = found(f"download {self._where(key)}", lambda: _with_body(client("s3").get_object(**kwargs)))
+        if got is None:
             return None
+        resp, body = got
         return {"key": key, "body": body, "version_id": resp.get("VersionId"),
                 "etag": resp.get("ETag", "").strip('"'), "content_type": resp.get("ContentType"),
                 "metadata": resp.get("Metadata", {}), "last_modified": resp.get("LastModified")}
@@ -137,11 +140,7 @@ class S3Service:
         kwargs = {"Bucket": self.bucket, "Key": key}
         if version_id:
             kwargs["VersionId"] = version_id
-        try:
-            with translated(f"head {self._where(key)}"):
-                return client("s3").head_object(**kwargs)
-        except NotFound:
-            return None
+        return found(f"head {self._where(key)}", client("s3").head_object, **kwargs)
 
     def list_files(self, prefix: str = "") -> list[dict]:
         """List current objects under ``prefix``: key, size, etag, last_modified."""

@@ -25,43 +25,31 @@ BEDROCK = "bedrock-runtime"
 LONG_POLL = "long-poll"  # an SQS receive that may wait up to 20 s before its answer starts
 
 
+def _attempts(n: int) -> dict:
+    return {"mode": "standard", "total_max_attempts": n}
+
+
 @lru_cache(maxsize=8)
 def _config(purpose: str) -> Config:
+    base = {"region_name": settings.AWS_DEFAULT_REGION, "connect_timeout": settings.AWS_CONNECT_TIMEOUT,
+            "read_timeout": settings.AWS_READ_TIMEOUT, "retries": _attempts(settings.AWS_MAX_ATTEMPTS),
+            "max_pool_connections": settings.AWS_MAX_POOL_CONNECTIONS, "tcp_keepalive": True}
     if purpose == BEDROCK:
         # A model takes seconds, not milliseconds, and has a region of its own. boto3 would otherwise send
         # it to AWS_ENDPOINT_URL from the environment (the emulator, which has no Bedrock): only
         # BEDROCK_ENDPOINT_URL, passed explicitly, may move it.
-        return Config(
-            region_name=settings.BEDROCK_REGION,
-            connect_timeout=settings.AWS_CONNECT_TIMEOUT,
-            read_timeout=settings.BEDROCK_TIMEOUT,
-            retries={"mode": "standard", "total_max_attempts": settings.BEDROCK_MAX_ATTEMPTS},
-            max_pool_connections=settings.AWS_MAX_POOL_CONNECTIONS,
-            tcp_keepalive=True,
-            ignore_configured_endpoint_urls=True,
-        )
+        return Config(**{**base, "region_name": settings.BEDROCK_REGION, "read_timeout": settings.BEDROCK_TIMEOUT,
+                         "retries": _attempts(settings.BEDROCK_MAX_ATTEMPTS), "ignore_configured_endpoint_urls": True})
     if purpose == "probe":
         # Health checks: one attempt and short timeouts, so a dead endpoint answers in about a second.
-        return Config(
-            region_name=settings.AWS_DEFAULT_REGION,
-            connect_timeout=min(settings.AWS_CONNECT_TIMEOUT, 1),
-            read_timeout=min(settings.AWS_READ_TIMEOUT, 2),
-            retries={"mode": "standard", "total_max_attempts": 1},
-            max_pool_connections=4,
-        )
+        return Config(**{**base, "connect_timeout": min(settings.AWS_CONNECT_TIMEOUT, 1),
+                         "read_timeout": min(settings.AWS_READ_TIMEOUT, 2), "retries": _attempts(1),
+                         "max_pool_connections": 4, "tcp_keepalive": False})
     if purpose == LONG_POLL:
         # The read timeout counts from the request: a 20 s long poll must not time out (and be retried) at 5 s.
         return _config("default").merge(Config(read_timeout=settings.AWS_READ_TIMEOUT + 20))
-    return Config(
-        region_name=settings.AWS_DEFAULT_REGION,
-        connect_timeout=settings.AWS_CONNECT_TIMEOUT,
-        read_timeout=settings.AWS_READ_TIMEOUT,
-        retries={"mode": "standard", "total_max_attempts": settings.AWS_MAX_ATTEMPTS},
-        max_pool_connections=settings.AWS_MAX_POOL_CONNECTIONS,
-        tcp_keepalive=True,
-        s3={"addressing_style": "path"} if settings.AWS_ENDPOINT_URL else None,
-        signature_version="s3v4" if purpose == "s3" else None,
-    )
+    return Config(**base, s3={"addressing_style": "path"} if settings.AWS_ENDPOINT_URL else None,
+                  signature_version="s3v4" if purpose == "s3" else None)
 
 
 def endpoint_url(service: str) -> str | None:

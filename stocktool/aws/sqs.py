@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from django.conf import settings
 
-from .errors import NotFound, translated
+from .errors import found, translated
 from .session import LONG_POLL, client
 
 logger = logging.getLogger(__name__)
@@ -143,9 +143,4 @@ def change_visibility(queue_url: str, receipt_handle: str, seconds: int) -> None
 
 
 def exists(name: str) -> bool:
-    try:
-        with translated(f"queue {name}"):
-            client("sqs").get_queue_url(QueueName=name)
-    except NotFound:
-        return False
-    return True
+    return found(f"queue {name}", client("sqs").get_queue_url, QueueName=name) is not None

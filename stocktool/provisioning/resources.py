@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 
 from stocktool.aws.dynamodb import TTL_ATTRIBUTE
-from stocktool.aws.errors import AWSError, NotFound, translated
+from stocktool.aws.errors import AWSError, found, translated
 from stocktool.aws.session import client
 
 logger = logging.getLogger(__name__)
@@ -88,11 +88,9 @@ def queue_attributes(dlq_arn: str) -> dict[str, str]:
 def ensure_bucket(name: str) -> list[Step]:
     s3 = client("s3")
     steps = []
-    try:
-        with translated(f"bucket {name}"):
-            s3.head_bucket(Bucket=name)
+    if found(f"bucket {name}", s3.head_bucket, Bucket=name) is not None:
         steps.append(Step("bucket", name, "exists"))
-    except NotFound:
+    else:
         kwargs: dict[str, Any] = {"Bucket": name}
         if settings.AWS_DEFAULT_REGION != "us-east-1":
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": settings.AWS_DEFAULT_REGION}
@@ -132,11 +130,9 @@ def ensure_table(spec: dict) -> list[Step]:
     ddb = client("dynamodb")
     name = spec["TableName"]
     steps = []
-    try:
-        with translated(f"table {name}"):
-            ddb.describe_table(TableName=name)
+    if found(f"table {name}", ddb.describe_table, TableName=name) is not None:
         steps.append(Step("table", name, "exists"))
-    except NotFound:
+    else:
         ddb.create_table(BillingMode="PAY_PER_REQUEST", **spec)
         ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
         steps.append(Step("table", name, "created"))
@@ -159,12 +155,11 @@ def ensure_queues(name: str, dlq_name: str) -> list[Step]:
 
 def ensure_queue(name: str, attributes: dict[str, str]) -> tuple[str, Step]:
     sqs = client("sqs")
-    try:
-        with translated(f"queue {name}"):
-            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-    except NotFound:
+    existing = found(f"queue {name}", sqs.get_queue_url, QueueName=name)
+    if existing is None:
         url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         return url, Step("queue", name, "created")
+    url = existing["QueueUrl"]
     current = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=list(attributes))["Attributes"]
     if not _same_attributes(current, attributes):
         sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)

@@ -2,6 +2,7 @@
 what an investment would be worth, portfolio analyses, tickers, and the answer to a request for advice."""
 
 import re
+from collections.abc import Callable
 
 from .. import formatting as fmt
 from ..cards import history_card, quote_card, series_of
@@ -90,35 +91,35 @@ def _each_history(state: State, describe):
     return parts, shown
 
 
-def answer_change(state: State):
-    label = state.intent.period.label
-    parts, shown = yield from _each_history(state, lambda h: (
-            f"{fmt.over(label)} ({h['start_date']} to {h['end_date']}), **{h['symbol']}** "
-            f"{_moved(h['change'], h['change_percent'], bold=True)}, from "
-            f"{fmt.money(h['start_close'])} to {fmt.money(h['end_close'])} ({fmt.signed_money(h['change'])}).\n\n"
-            f"In that time it ranged from a low of {fmt.money(h['low'])} ({h['low_date']}) to a high of "
-            f"{fmt.money(h['high'])} ({h['high_date']})."))
-    return _closing(state, parts, shown)
+def _history_answer(describe: Callable[[str, dict], str]):
+    """A writer that describes each asked-for stock's history over the question's period."""
+
+    def answer(state: State):
+        label = state.intent.period.label
+        parts, shown = yield from _each_history(state, lambda h: describe(label, h))
+        return _closing(state, parts, shown)
+
+    return answer
 
 
-def answer_history(state: State):
-    label = state.intent.period.label
-    parts, shown = yield from _each_history(state, lambda h: (
-            f"**{h['symbol']}** over {label} ({h['trading_days']} trading days, {h['start_date']} to "
-            f"{h['end_date']}): {fmt.money(h['start_close'])} → {fmt.money(h['end_close'])} "
-            f"(**{fmt.signed_percent(h['change_percent'])}**); high {fmt.money(h['high'])} on {h['high_date']}, "
-            f"low {fmt.money(h['low'])} on {h['low_date']}; annualised volatility "
-            f"{fmt.percent(h['volatility_percent'])}. The chart shows the daily closes."))
-    return _closing(state, parts, shown)
+answer_change = _history_answer(lambda label, h: (
+    f"{fmt.over(label)} ({h['start_date']} to {h['end_date']}), **{h['symbol']}** "
+    f"{_moved(h['change'], h['change_percent'], bold=True)}, from "
+    f"{fmt.money(h['start_close'])} to {fmt.money(h['end_close'])} ({fmt.signed_money(h['change'])}).\n\n"
+    f"In that time it ranged from a low of {fmt.money(h['low'])} ({h['low_date']}) to a high of "
+    f"{fmt.money(h['high'])} ({h['high_date']})."))
 
+answer_history = _history_answer(lambda label, h: (
+    f"**{h['symbol']}** over {label} ({h['trading_days']} trading days, {h['start_date']} to "
+    f"{h['end_date']}): {fmt.money(h['start_close'])} → {fmt.money(h['end_close'])} "
+    f"(**{fmt.signed_percent(h['change_percent'])}**); high {fmt.money(h['high'])} on {h['high_date']}, "
+    f"low {fmt.money(h['low'])} on {h['low_date']}; annualised volatility "
+    f"{fmt.percent(h['volatility_percent'])}. The chart shows the daily closes."))
 
-def answer_extreme(state: State):
-    label = state.intent.period.label
-    parts, shown = yield from _each_history(state, lambda h: (
-            f"{fmt.over(label)} ({h['start_date']} to {h['end_date']}), **{h['symbol']}** reached a high "
-            f"of **{fmt.money(h['high'])}** on {h['high_date']} and a low of **{fmt.money(h['low'])}** on "
-            f"{h['low_date']}. It closed the period at {fmt.money(h['end_close'])}."))
-    return _closing(state, parts, shown)
+answer_extreme = _history_answer(lambda label, h: (
+    f"{fmt.over(label)} ({h['start_date']} to {h['end_date']}), **{h['symbol']}** reached a high "
+    f"of **{fmt.money(h['high'])}** on {h['high_date']} and a low of **{fmt.money(h['low'])}** on "
+    f"{h['low_date']}. It closed the period at {fmt.money(h['end_close'])}."))
 
 
 def _risk_text(h: dict, label: str) -> str:
