@@ -13,6 +13,7 @@ from harness import stats
 
 DOC_NAME = "bench-{}.md"
 
+
 def interleaved(a, b, n: int, warmup: int) -> tuple[list[float], list[float]]:
     from bench_cache import interleaved as run
 
@@ -61,6 +62,7 @@ def bench_upload(n: int, local: bool) -> dict:
 
     body = DOC.encode()[:10240]
     counter = iter(range(10**9))
+
     def upload():
         return document_upload(name=DOC_NAME.format(next(counter) % 10), content=body)
 
@@ -71,6 +73,7 @@ def bench_upload(n: int, local: bool) -> dict:
     s3, bucket = client("s3"), settings.S3_BUCKET_NAME
     # Under the knowledge prefix, like the upload, so the server fires the same S3 event to SNS/SQS.
     key = settings.KNOWLEDGE_PREFIX + "bench-raw-floor.md"
+
     def put():
         return s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="text/markdown",
                              ServerSideEncryption="AES256")
@@ -85,6 +88,7 @@ def bench_cache_django(n: int, local: bool) -> dict:
     cache = caches["default"]
     cache.set("bench:hit", {"symbol": "AAPL", "price": 123.45, "volume": 1_000_000}, timeout=None)
     assert cache.get("bench:hit")["symbol"] == "AAPL"
+
     def get():
         return cache.get("bench:hit")
 

@@ -47,7 +47,7 @@ def test_every_heldout_file_is_listed_in_the_checksums_and_nothing_else(name):
     present = {p.relative_to(folder).as_posix() for p in folder.rglob("*")
                if p.is_file() and p.name != "SHA256SUMS"}
     assert present - listed == set(), f"held-out files added (the set is frozen): {sorted(present - listed)}"
-    assert listed - present == set(), f"held-out files removed (the set is frozen): {sorted(listed-present)}"
+    assert listed - present == set(), f"held-out files removed (the set is frozen): {sorted(listed - present)}"
 
 
 @pytest.mark.parametrize("name", HELDOUT)

@@ -536,4 +536,3 @@ def test_the_lambda_handler_needs_only_its_execution_role(aws, recorder, setting
     calls = [c for c in recorder.calls if c[3] == here]
     assert calls
     assert uncovered(calls, iam_policy.policy("lambda", functions=FUNCTION_KEYS)) == []
-

@@ -72,5 +72,3 @@ def test_a_kombu_release_the_fixes_were_not_written_for_gets_none_of_them():
     assert all(hasattr(getattr(owner, name), "kombu_original") for owner, name in targets)
     assert [kombu_fixes.applies(v) for v in ("5.7.0", "5.7.12", "5.6.2", "5.8.0", "6.0")] == [
         True, True, False, False, False]
-
-

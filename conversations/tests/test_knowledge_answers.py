@@ -170,7 +170,6 @@ def test_a_listed_company_with_a_document_about_it_gets_both(documents, client, 
     assert _cited(result) == ["Apple: employee cafeteria rules"] and "7:30 a.m." in result["reply"]
 
 
-
 REIT = b"""# Real estate investment trusts (REITs)
 
 A real estate investment trust (REIT) is a company that owns income-producing property such as offices,

@@ -231,5 +231,3 @@ def weights_pair(entities: list[Entity], numbers: list[tuple[float, int]]) -> li
     if not (before or after):
         return None
     return [n[0] for n in numbers]
-
-

@@ -38,7 +38,6 @@ RARE = 0.95  # english_rarity from which a word is a name or a term of art ("kes
 RELATED_COVERAGE = 0.35  # below this, a document is not worth offering as "the closest"
 
 
-
 _LEADS_ON = re.compile(r"^(it|its|this|that|these|those|they|their|such|however|but|also|in addition|"
                        r"as a result|otherwise|then|the latter|the former)\b", re.IGNORECASE)
 _META = re.compile(r"^(this|the following) (page|note|notice|document|guide|section|policy|summary)\b|"
@@ -397,4 +396,3 @@ def evidence_find(question: str, documents: list, idf: dict[str, float], *,
     evidence.related = [c.document for c in candidates
                         if sum(w for t, w in rest.items() if t not in c.missing) / total >= RELATED_COVERAGE][:3]
     return evidence
-

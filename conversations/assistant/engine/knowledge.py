@@ -124,8 +124,6 @@ def _titles(state: State) -> str:
     return ", ".join(titles)
 
 
-
-
 # --- grounded answers: any question the knowledge base covers ---------------------------------------------------
 
 def evidence_gather(state: State, text: str, *, follow_up: bool = False):

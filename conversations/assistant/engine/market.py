@@ -385,5 +385,3 @@ def answer_advice(state: State):
     if hit:
         text += f"\n\nOne general principle: {first_sentences(hit['text'], 1)} (from *{hit['title']}*)"
     return state.answer(text, change.symbols)
-
-

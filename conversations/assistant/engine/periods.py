@@ -113,5 +113,3 @@ def period_parse(text: str, *, today: date | None = None) -> Period | None:
 
 def period_named(code: str) -> Period:
     return Period(code, _LABELS.get(code, code))
-
-

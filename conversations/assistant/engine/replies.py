@@ -151,5 +151,3 @@ def answer_no_data(state: State):
 def answer_failure(state: State) -> Answer:
     return state.answer("Sorry, something went wrong while I was putting that answer together, so I'd rather not "
                         "guess. Please try again, or rephrase the question.", [])
-
-
