@@ -1,0 +1,3 @@
+"""Fixtures the tests in this folder share."""
+
+from tests.cache_support import cache, family  # noqa: F401 (the DynamoDB cache tests' fixtures)
