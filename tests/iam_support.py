@@ -3,6 +3,7 @@ condition each call needs, and a small evaluator of policy documents."""
 
 import fnmatch
 import threading
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import unquote
@@ -228,3 +229,13 @@ def uncovered(calls, *policy_docs) -> list[str]:
 
 def _actions(doc: dict) -> set[str]:
     return {a for s in doc["Statement"] for a in _as_list(s["Action"])}
+
+
+def _fresh_names(settings, tag: str) -> None:
+    """Point every resource name at a new prefix, so bootstrap and deploy create (and show) everything."""
+    prefix = f"{settings.TEST_RUN_PREFIX}{tag}{uuid.uuid4().hex[:4]}-"
+    for name in ("S3_BUCKET_NAME", "DYNAMODB_TABLE_CONVERSATIONS", "DYNAMODB_TABLE_CACHE",
+                 "DYNAMODB_TABLE_DJANGO_CACHE", "SQS_QUEUE_ANALYSIS", "SQS_QUEUE_ANALYSIS_DLQ",
+                 "SQS_QUEUE_EVENTS", "SNS_TOPIC_NOTIFICATIONS", "CLOUDWATCH_DASHBOARD"):
+        base = getattr(settings, name).removeprefix(settings.TEST_RUN_PREFIX)
+        setattr(settings, name, prefix + base)

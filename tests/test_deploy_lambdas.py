@@ -21,8 +21,7 @@ from stocktool.provisioning.deploy import function_environment
 from stocktool.provisioning.functions import MARKET_CLOSE, STOCK_UPDATER
 from stocktool.provisioning.lambdas import LAMBDA_TRUST_POLICY, names
 from stocktool.provisioning.packaging import code_sha256, package_build
-
-from .test_iam_policy import Recorder, _fresh_names, recorder  # noqa: F401 (the fixture)
+from tests.iam_support import _fresh_names
 
 pytestmark = pytest.mark.integration
 
@@ -116,7 +115,7 @@ def test_new_code_updates_the_code_and_the_code_sha(aws, capsys, tmp_path):
     _deploy("--skip-deps", capsys=capsys)  # leave the small package for the other tests
 
 
-def test_a_dry_run_only_reads_and_says_what_it_would_do(aws, settings, capsys, recorder):  # noqa: F811
+def test_a_dry_run_only_reads_and_says_what_it_would_do(aws, settings, capsys, recorder):
     _fresh_names(settings, "dry")
     n = names(STOCK_UPDATER.key)
     out = _deploy("--dry-run", "--skip-deps", capsys=capsys)

@@ -30,6 +30,7 @@ from tests.iam_support import (
     KOMBU_PRODUCER,
     _actions,
     _arn,
+    _fresh_names,
     needs,
     uncovered,
 )
@@ -187,16 +188,6 @@ def test_the_web_policy_covers_the_bedrock_provider(aws, recorder, settings, db)
     docs = policies(functions=FUNCTION_KEYS)
     assert uncovered(calls, docs["web"]) == []
     assert uncovered(calls, docs["worker"]) != []
-
-
-def _fresh_names(settings, tag: str) -> None:
-    """Point every resource name at a new prefix, so bootstrap and deploy create (and show) everything."""
-    prefix = f"{settings.TEST_RUN_PREFIX}{tag}{uuid.uuid4().hex[:4]}-"
-    for name in ("S3_BUCKET_NAME", "DYNAMODB_TABLE_CONVERSATIONS", "DYNAMODB_TABLE_CACHE",
-                 "DYNAMODB_TABLE_DJANGO_CACHE", "SQS_QUEUE_ANALYSIS", "SQS_QUEUE_ANALYSIS_DLQ",
-                 "SQS_QUEUE_EVENTS", "SNS_TOPIC_NOTIFICATIONS", "CLOUDWATCH_DASHBOARD"):
-        base = getattr(settings, name).removeprefix(settings.TEST_RUN_PREFIX)
-        setattr(settings, name, prefix + base)
 
 
 def test_bootstrap_and_deploy_need_only_the_bootstrap_policy(aws, recorder, settings):
