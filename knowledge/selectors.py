@@ -6,6 +6,7 @@ import time
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
 from rapidfuzz import process
@@ -13,6 +14,7 @@ from rapidfuzz.distance import OSA
 
 from stocktool.aws import get_s3_service
 
+from . import embeddings
 from .models import KnowledgeDocument, KnowledgeIndexState, KnowledgePassage
 from .ranking import BM25Index, Entry, snippet, stem, tokenize
 from .storage import uses_s3
@@ -28,11 +30,31 @@ class KnowledgeIndex(BM25Index):
     """The BM25 index of the passages, with what the knowledge base adds: its documents by id, the terms of
     their titles, and (once asked for) the vocabulary misspellings are read against."""
 
-    def __init__(self, entries: list[Entry], documents: dict[int, Any]):
+    def __init__(self, entries: list[Entry], documents: dict[int, Any],
+                 vectors: tuple[np.ndarray, np.ndarray] | None = None):
         super().__init__(entries)
         self.documents = documents
         self.title_terms = frozenset(term for d in documents.values() for term in tokenize(d["title"] or ""))
         self.vocabulary: list[str] | None = None
+        # What each passage means: one normalised row per paragraph, and the entry each row belongs to.
+        self.vectors, self.vector_rows = vectors if vectors is not None else (None, None)
+
+    def similar(self, query: str) -> dict[Any, tuple[float, dict[int, float]]]:
+        """Each document's cosine similarity to ``query`` (its closest paragraph's) and each passage's (its
+        closest paragraph's), by ordinal; empty when embeddings are off."""
+        if self.vectors is None or not len(self.entries):
+            return {}
+        vector = embeddings.embed_query(query)
+        if vector is None:
+            return {}
+        sims = np.full(len(self.entries), -1.0, dtype=np.float32)
+        np.maximum.at(sims, self.vector_rows, self.vectors @ vector)  # a passage: its closest paragraph
+        out: dict[Any, tuple[float, dict[int, float]]] = {}
+        for entry, sim in zip(self.entries, sims.tolist(), strict=True):
+            best, passages = out.get(entry.doc, (-1.0, {}))
+            passages[entry.ref[0]] = sim
+            out[entry.doc] = (max(best, sim), passages)
+        return out
 
 
 def _current_token() -> str:
@@ -64,11 +86,40 @@ def knowledge_index() -> KnowledgeIndex:
 def _load_index() -> KnowledgeIndex:
     docs = {d["id"]: d for d in KnowledgeDocument.objects.filter(status=KnowledgeDocument.Status.INDEXED)
             .values("id", "title", "key", "version_id")}
-    rows = KnowledgePassage.objects.filter(document_id__in=list(docs)).values_list(
-        "document_id", "ordinal", "heading", "text", "terms")
+    rows = list(KnowledgePassage.objects.filter(document_id__in=list(docs)).values_list(
+        "document_id", "ordinal", "heading", "text", "terms", "embedding", "pk"))
     entries = [Entry(ref=(ordinal, heading, text), doc=doc_id, terms=terms)
-               for doc_id, ordinal, heading, text, terms in rows]
-    return KnowledgeIndex(entries, docs)
+               for doc_id, ordinal, heading, text, terms, _, _ in rows]
+    return KnowledgeIndex(entries, docs, _vectors(rows, docs))
+
+
+def _vectors(rows: list[tuple], docs: dict[int, Any]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The passages' paragraph embeddings as one matrix, with the row of ``rows`` each belongs to; passages
+    indexed while embeddings were off are embedded now and stored, once. None when embeddings are off."""
+    if not rows or not embeddings.enabled() or embeddings.model() is None:
+        return None
+    vectors = [embeddings.from_bytes(row[5]) for row in rows]
+    missing = [i for i, v in enumerate(vectors) if v is None]
+    if missing:
+        texts = [embeddings.passage_texts(docs[rows[i][0]]["title"] or "", rows[i][2], rows[i][3]) for i in missing]
+        fresh = embeddings.embed([t for each in texts for t in each])
+        if fresh is None:
+            return None
+        updates, start = [], 0
+        for i, each in zip(missing, texts, strict=True):
+            vectors[i] = fresh[start:start + len(each)]
+            start += len(each)
+            updates.append(KnowledgePassage(pk=rows[i][6], embedding=embeddings.to_bytes(vectors[i])))
+        KnowledgePassage.objects.bulk_update(updates, ["embedding"], batch_size=200)
+    owners = np.concatenate([np.full(len(v), i) for i, v in enumerate(vectors)])
+    return np.vstack(vectors).astype(np.float32), owners
+
+
+def knowledge_similar(*, query: str) -> dict[int, tuple[float, dict[int, float]]]:
+    """How close in meaning each indexed document is to ``query``: {document id: (best passage's cosine
+    similarity, {passage ordinal: similarity})}; empty when embeddings are off."""
+    query = (query or "").strip()[:500]
+    return knowledge_index().similar(query) if query else {}
 
 
 def knowledge_search(*, query: str, limit: int = 5, per_document: int = 1) -> list[dict]:

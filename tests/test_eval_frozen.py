@@ -1,8 +1,8 @@
 """The assistant evaluation sets (benchmarks/assistant_eval/): the held-out sets are frozen by checksum, and
 every set follows its schema. No database, no AWS.
 
-The held-out sets were written blind to the engine they judge (heldout/ before it, heldout2/ later, and frozen
-after its first run). If this test fails because a held-out file changed, undo the change: lessons from
+The held-out sets were written blind to the engine they judge (heldout/ before it, heldout2/ and heldout3/ later,
+each frozen after its first run). If this test fails because a held-out file changed, undo the change: lessons from
 held-out failures go into dev/ (see the sets' README).
 """
 
@@ -16,11 +16,12 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "benchmarks" / "assistant_eval"
-HELDOUT = ("heldout", "heldout2")
-SETS = {"heldout": EVAL / "heldout", "heldout2": EVAL / "heldout2", "dev": EVAL / "dev"}
+HELDOUT = ("heldout", "heldout2", "heldout3")
+SETS = {name: EVAL / name for name in (*HELDOUT, "dev")}
 # (questions, documents, ordinary-word questions, follow-ups) at least
-MINIMUM = {"heldout": (40, 15, 12, 6), "heldout2": (40, 14, 12, 6), "dev": (24, 8, 8, 3)}
-MAX_WORDS = {"heldout": 450, "heldout2": 600, "dev": 650}  # a document's length (batch 5 runs to 600)
+MINIMUM = {"heldout": (40, 15, 12, 6), "heldout2": (40, 14, 12, 6), "heldout3": (40, 15, 12, 6),
+           "dev": (24, 8, 8, 3)}
+MAX_WORDS = {"heldout": 450, "heldout2": 600, "heldout3": 600, "dev": 650}  # a document's length (batch 5 runs to 600)
 QUESTION_KEYS = {"id", "question", "document", "expect_any", "follow_up_of"}
 ORDINARY_KEYS = {"id", "question", "words"}
 

@@ -36,6 +36,15 @@ class Turn:
         return {}
 
 
+    @property
+    def last_question(self) -> str:
+        """The user's previous message, which a follow-up ("and when is it paid?") leans on."""
+        for message in reversed(self.history):
+            if message.get("role") == "user":
+                return message.get("content") or ""
+        return ""
+
+
 class Provider:
     name = "base"
     history_limit = 2  # earlier messages the provider reads: the turn's only read of the store fetches these

@@ -272,3 +272,33 @@ def test_a_weighty_word_no_document_holds_keeps_an_answer_from_being_confident()
     assert plain.confident and not plain.key_unknown
     evidence = find_extra("is a restocking fee charged on crude for bulky items?")
     assert evidence.key_unknown and not evidence.confident
+
+
+# --- what the question means (the embedding model's similarity, handed in by the caller) ----------------------
+
+def test_the_document_closer_in_meaning_wins_when_the_words_do_not_decide():
+    question = "When does the company pay its dividend?"  # both dividend policies share these words
+    words_only = find(question, ranked(HALVORSEN, BRIGHTWATER))
+    meaning = {HALVORSEN: (0.31, {1: 0.31}), BRIGHTWATER: (0.58, {1: 0.58, 2: 0.2})}
+    with_meaning = find(question, ranked(HALVORSEN, BRIGHTWATER), meaning=meaning)
+    assert words_only.best.document["document_id"] == HALVORSEN
+    assert with_meaning.best.document["document_id"] == BRIGHTWATER
+    assert with_meaning.best.meaning == 0.58 and with_meaning.meaning_lead == pytest.approx(0.27)
+
+
+def test_a_passage_close_in_meaning_lifts_its_sentences():
+    question = "How long until my money comes back?"
+    plain = find(question, ranked(LARKSPUR))
+    lifted = find(question, ranked(LARKSPUR), meaning={LARKSPUR: (0.6, {1: 0.1, 2: 0.6})})
+    assert {u.passage for u in lifted.chosen} == {2}
+    assert max(u.score for u in lifted.best.units if u.passage == 2) > \
+        max(u.score for u in plain.best.units if u.passage == 2)
+
+
+def test_leading_on_meaning_makes_an_answer_only_with_a_telling_word_in_common():
+    meaning = {LARKSPUR: (0.62, {1: 0.62}), HALVORSEN: (0.2, {1: 0.2})}
+    understood = find("can I send back a jacket I never wore and get my money?", ranked(LARKSPUR, HALVORSEN),
+                      meaning=meaning)
+    assert understood.understood and understood.confident
+    everyday = find("is now a good time to start?", ranked(LARKSPUR, HALVORSEN), meaning=meaning)
+    assert not everyday.understood and not everyday.confident

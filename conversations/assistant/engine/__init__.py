@@ -50,6 +50,8 @@ class LocalProvider(Provider):
         started = time.perf_counter()
         text = _TAG.sub(" ", turn.message)  # markup in a question is not part of the question
         entities, unknown, names = resolve_mentions(text, symbol_resolve, name_resolve)
+        things = routing.everyday_things(text, entities)
+        entities = [e for e in entities if e not in things]
         intent = intents.classify(text, entities, unknown, unknown_names=names, context=turn.context)
         state = answers.State(turn=turn, intent=intent)
         try:

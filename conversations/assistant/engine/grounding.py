@@ -36,6 +36,13 @@ TITLE_BONUS = 0.3
 SUBJECT_COVERAGE = 0.2  # enough when the title names what the question names
 RARE = 0.95  # english_rarity from which a word is a name or a term of art ("kestrelby", "reit")
 RELATED_COVERAGE = 0.35  # below this, a document is not worth offering as "the closest"
+# What the question means (the embedding model's cosine similarity, knowledge/embeddings.py) weighs beside the
+# words it shares: "are government bills cheaper on tax than the bank?" shares no telling word with
+# "T-bills are exempt from state and local income tax", yet means what it answers.
+MEANING_WEIGHT = 2.0  # of a document's best passage's similarity, in its score
+UNIT_MEANING = 0.5  # of a passage's similarity, in the score of each of its sentences
+MEANING_SURE = 0.5  # similarity from which the document that leads on meaning can answer on its own...
+MEANING_LEAD = 0.05  # ...when this far ahead of the next document on meaning
 
 
 _LEADS_ON = re.compile(r"^(it|its|this|that|these|those|they|their|such|however|but|also|in addition|"
@@ -53,6 +60,7 @@ class Candidate:
     score: float
     missing: list[str]
     titled: float = 0.0  # share of the question's weight in the document's title
+    meaning: float = 0.0  # how close in meaning its best passage is to the question (cosine similarity)
 
 
 @dataclass
@@ -73,6 +81,7 @@ class Evidence:
     matched_rare: bool = False  # the best document holds a word of the question that is not an everyday word
     key_unknown: bool = False  # the question's most telling word is in no document at all
     related: list[dict] = field(default_factory=list)  # documents on the rest of the question, without its names
+    meaning_lead: float = 0.0  # how far the best document leads the next one on meaning (0 if it does not lead)
     corrections: dict = field(default_factory=dict)  # misspelt words of the question and how they were read
 
     @property
@@ -93,10 +102,20 @@ class Evidence:
             return True  # "my kestrelby fridge...": the document is about what the question names
         if self.key_unknown:
             return False  # "I bought some crude...": what it is about is in no document; at most a tentative hint
+        if self.understood:
+            return True
         if best.best < CONFIDENT_UNIT or best.coverage < MIN_COVERAGE or not self.telling:
             return False
         second = self.candidates[1].score if len(self.candidates) > 1 else 0.0
         return best.coverage >= CONFIDENT_COVERAGE or best.titled >= 0.3 or best.score - second >= CLEAR_LEAD
+
+    @property
+    def understood(self) -> bool:
+        """The best document is, by a margin, the one whose passage means what the question asks, and shares a
+        word that tells with it: an answer even when the question puts it in other words."""
+        best = self.best
+        return bool(best and best.meaning >= MEANING_SURE and self.meaning_lead >= MEANING_LEAD
+                    and self.telling and best.coverage >= SUBJECT_COVERAGE)
 
     @property
     def telling(self) -> bool:
@@ -152,9 +171,12 @@ def _alternatives(term: str) -> dict[str, float]:
 
 
 def candidate_score(question: str, view: DocumentView, weights: dict[str, float], *,
-                    kind: str, rank: int, follow_up: bool = False, optional: frozenset = frozenset()) -> Candidate:
+                    kind: str, rank: int, follow_up: bool = False, optional: frozenset = frozenset(),
+                    meaning: tuple[float, dict[int, float]] | None = None) -> Candidate:
     """How well one document answers the question, with each of its units scored (``optional`` terms add
-    where found and are never missing)."""
+    where found and are never missing; ``meaning``: the document's and its passages' similarity to the
+    question, when embeddings are on)."""
+    closeness, passages_meaning = meaning or (0.0, {})
     total = sum(w for t, w in weights.items() if t not in optional) or 1.0
     document, title_terms, doc_terms, heading_terms = view.document, view.title_terms, view.doc_terms, \
         view.heading_terms
@@ -193,6 +215,7 @@ def candidate_score(question: str, view: DocumentView, weights: dict[str, float]
         unit.support += fit
         score = sum(w * (0.35 * ti or o) for w, o, ti in zip(weights.values(), own, titled_in, strict=True)) / total
         score += fit
+        score += UNIT_MEANING * passages_meaning.get(unit.passage, 0.0)
         if unit.words < 5:
             score *= 0.7
         if _META.match(unit.text):
@@ -207,8 +230,8 @@ def candidate_score(question: str, view: DocumentView, weights: dict[str, float]
         unit.score = score
     best = max((u.support for u in units), default=0.0)
     score = (0.55 * best + 0.45 * coverage + TITLE_BONUS * titled + 0.04 / (rank + 1)
-             + (FOLLOW_UP_BONUS if follow_up else 0))
-    return Candidate(document, units, coverage, best, score, missing, titled)
+             + (FOLLOW_UP_BONUS if follow_up else 0) + MEANING_WEIGHT * closeness)
+    return Candidate(document, units, coverage, best, score, missing, titled, closeness)
 
 
 def _opening_defines(candidate: Candidate) -> bool:
@@ -312,9 +335,11 @@ def _list_after(unit: Unit, by_position: dict) -> list[Unit]:
 def evidence_find(question: str, documents: list, idf: dict[str, float], *,
                   ceiling: float,
                   names: set[str] = frozenset(), context_documents: set = frozenset(),
-                  follow_up: bool = False, loose: bool = False, said: list[int] = ()) -> Evidence:
+                  follow_up: bool = False, loose: bool = False, said: list[int] = (),
+                  meaning: dict | None = None) -> Evidence:
     """Rank the candidate documents (best search match first: DocumentViews, or (document, passages) pairs)
-    for ``question`` and pick the answer's units."""
+    for ``question`` and pick the answer's units (``meaning``: knowledge_similar's answer for the question)."""
+    meaning = meaning or {}
     documents = [d if isinstance(d, DocumentView) else document_view(*d) for d in documents]
     evidence = Evidence(question)
     weights = question_weights(question, idf, names, ceiling)
@@ -333,7 +358,8 @@ def evidence_find(question: str, documents: list, idf: dict[str, float], *,
     kind = evidence.kind = question_kind(question)
     optional = frozenset(set(weights) - set(tokenize(question, phrasal=False)))
     candidates = [candidate_score(question, view, weights, kind=kind, rank=rank, optional=optional,
-                                  follow_up=follow_up and view.document["document_id"] in context_documents)
+                                  follow_up=follow_up and view.document["document_id"] in context_documents,
+                                  meaning=meaning.get(view.document["document_id"]))
                   for rank, view in enumerate(documents)]
     candidates.sort(key=lambda c: -c.score)
     # A name the knowledge base knows ("treasurydirect", "Kestrelby") pins the question to the documents that
@@ -366,6 +392,9 @@ def evidence_find(question: str, documents: list, idf: dict[str, float], *,
                 elif said and unit.position > last:
                     unit.score += ONWARD  # and a conversation reads a document onwards: ties go forward
     evidence.candidates = candidates
+    closest = sorted((m[0] for m in meaning.values()), reverse=True)[:2]
+    if meaning and candidates[0].meaning >= closest[0]:
+        evidence.meaning_lead = candidates[0].meaning - (closest[1] if len(closest) > 1 else 0.0)
     # A word of the question that tells (rare in English) and that no document holds, nor a synonym of it: what
     # the question is about is not in the knowledge base.
     evidence.key_unknown = any(

@@ -6,7 +6,7 @@ import threading
 from collections import OrderedDict
 
 from knowledge.ranking import query_terms, tokenize
-from knowledge.selectors import knowledge_passages, knowledge_spellings, knowledge_term_weights
+from knowledge.selectors import knowledge_passages, knowledge_similar, knowledge_spellings, knowledge_term_weights
 
 from .. import formatting as fmt
 from ..tools import KNOWLEDGE_SOURCE
@@ -14,7 +14,8 @@ from . import grounding, units
 from . import question as reading_question
 from .replies import MIN_KNOWLEDGE_SCORE, State, answer_unknown, answer_unknown_symbol
 
-CANDIDATES = 5  # documents weighed for each question
+CANDIDATES = 5  # documents weighed for each question, best by its words
+MEANING_CANDIDATES = 3  # and the documents closest to it in meaning
 
 
 def knowledge_hit(state: State, query: str):
@@ -136,6 +137,13 @@ def evidence_gather(state: State, text: str, *, follow_up: bool = False):
     yield from ()
     result = state.lookup("search_knowledge", query=text, limit=CANDIDATES)
     ids = [hit["document_id"] for hit in result.data["results"]] if result.ok else []
+    # The documents whose passages mean what it asks join those that share its words. Which document a
+    # follow-up is about, it says in the light of the question before it; which sentence answers, on its own.
+    meaning = knowledge_similar(query=text)
+    if follow_up and state.turn.last_question:
+        about = knowledge_similar(query=f"{state.turn.last_question} {text}")
+        meaning = {d: (about[d][0], meaning[d][1]) for d in about if d in meaning}
+    ids += [d for d in sorted(meaning, key=lambda d: -meaning[d][0])[:MEANING_CANDIDATES] if d not in ids]
     if follow_up:
         ids += [d for d in context_documents if d not in ids]
     documents = [_view(passages) for passages in knowledge_passages(document_ids=ids).values() if passages]
@@ -143,7 +151,7 @@ def evidence_gather(state: State, text: str, *, follow_up: bool = False):
     ceiling = weights.pop(None)
     evidence = grounding.evidence_find(text, documents, weights, ceiling=ceiling, names=reading_question.names_in(text),
                                        context_documents=set(context_documents), follow_up=bool(follow_up),
-                                       said=said,
+                                       said=said, meaning=meaning,
                                        loose=follow_up == "loose")
     evidence.search = result
     evidence.corrections = corrections

@@ -74,6 +74,22 @@ def _plain(text: str, entity: Entity) -> bool:
     return bool(opens) and written[1:].islower() and len(text.split()) >= 5
 
 
+# "a can of coke", "an apple a day", "two bottles of corona": an ordinary word counted or measured is the thing
+# itself, not a company's shares, whatever else the question asks ("has a can of coke gone up in price?").
+_COUNTED = re.compile(r"\b(?:an?|(?:an?|one|two|three|four|five|six|\d+|half\s+a|some|few|lots?)\s+(?:cans?|bottles?|"
+                      r"glass(?:es)?|cups?|mugs?|pints?|bags?|box(?:es)?|slices?|pieces?|bars?|tins?|packs?|packets?|"
+                      r"jars?|litres?|liters?|gallons?|pounds?|kilos?|bunch(?:es)?|cartons?|loaf|loaves|dozen|"
+                      r"bowls?|plates?|portions?|spoonfuls?)\s+of)\s+$", re.IGNORECASE)
+_AS_SHARES = re.compile(r"^\W*(?:stocks?|shares?|share\s+price|ticker|options?)\b", re.IGNORECASE)
+
+
+def everyday_things(text: str, entities: list[Entity]) -> list[Entity]:
+    """The entities that name a thing, not a listing: a plain word (see ``_plain``) counted or measured ("a can
+    of coke") and not followed by "shares" or "stock"."""
+    return [e for e in entities if _plain(text, e) and _COUNTED.search(text[:e.start])
+            and not _AS_SHARES.match(text[e.start + len(_written(text, e)):])]
+
+
 def route(state, text: str, entities: list[Entity]):
     """Gather the knowledge base's evidence into ``state`` and return the writer for the turn (a generator)."""
     intent = state.intent
