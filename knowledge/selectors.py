@@ -37,12 +37,13 @@ class KnowledgeIndex(BM25Index):
         self.title_terms = frozenset(term for d in documents.values() for term in tokenize(d["title"] or ""))
         self.vocabulary: list[str] | None = None
         # What each passage means: one normalised row per paragraph, and the entry each row belongs to.
-        self.vectors, self.vector_rows = vectors if vectors is not None else (None, None)
+        self.vectors: np.ndarray | None = vectors[0] if vectors is not None else None
+        self.vector_rows: np.ndarray | None = vectors[1] if vectors is not None else None
 
     def similar(self, query: str) -> dict[Any, tuple[float, dict[int, float]]]:
         """Each document's cosine similarity to ``query`` (its closest paragraph's) and each passage's (its
         closest paragraph's), by ordinal; empty when embeddings are off."""
-        if self.vectors is None or not len(self.entries):
+        if self.vectors is None or self.vector_rows is None or not len(self.entries):
             return {}
         vector = embeddings.embed_query(query)
         if vector is None:
@@ -98,8 +99,9 @@ def _vectors(rows: list[tuple], docs: dict[int, Any]) -> tuple[np.ndarray, np.nd
     indexed while embeddings were off are embedded now and stored, once. None when embeddings are off."""
     if not rows or not embeddings.enabled() or embeddings.model() is None:
         return None
-    vectors = [embeddings.from_bytes(row[5]) for row in rows]
-    missing = [i for i, v in enumerate(vectors) if v is None]
+    stored = [embeddings.from_bytes(row[5]) for row in rows]
+    missing = [i for i, v in enumerate(stored) if v is None]
+    vectors: list[np.ndarray] = [v if v is not None else np.zeros((0, embeddings.DIMENSIONS)) for v in stored]
     if missing:
         texts = [embeddings.passage_texts(docs[rows[i][0]]["title"] or "", rows[i][2], rows[i][3]) for i in missing]
         fresh = embeddings.embed([t for each in texts for t in each])

@@ -35,7 +35,6 @@ class Turn:
                 return message.get("metadata") or {}
         return {}
 
-
     @property
     def last_question(self) -> str:
         """The user's previous message, which a follow-up ("and when is it paid?") leans on."""

@@ -6,7 +6,12 @@ import threading
 from collections import OrderedDict
 
 from knowledge.ranking import query_terms, tokenize
-from knowledge.selectors import knowledge_passages, knowledge_similar, knowledge_spellings, knowledge_term_weights
+from knowledge.selectors import (
+    knowledge_passages,
+    knowledge_similar,
+    knowledge_spellings,
+    knowledge_term_weights,
+)
 
 from .. import formatting as fmt
 from ..tools import KNOWLEDGE_SOURCE
